@@ -1,0 +1,119 @@
+# Makefile - build, test, demo, bench and install casemail
+#
+#   make                 all programs (-Wall -Wextra -Werror -O2 -g)
+#   make check           install missing Debian packages, build, run every test
+#   make check SANITIZE=1  the same under AddressSanitizer + UBSan (build-san/)
+#   make demo            the whole loop on an embedded default under ./var/demo
+#   make bench           benchmarks beside the anchor tools (ratios)
+#   make install PREFIX=/usr/local DESTDIR=
+#   make clean
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc/casemail
+DATADIR ?= $(PREFIX)/share/casemail
+DESTDIR ?=
+
+CC ?= cc
+PKGS := gmime-3.0 sqlite3 libsodium libcurl libetpan libxml-2.0 jansson
+
+ifeq ($(SANITIZE),1)
+BUILD ?= build-san
+OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+	-fno-sanitize-recover=undefined
+SANLD := -fsanitize=address,undefined
+else
+BUILD ?= build
+OPT := -O2 -g
+SANLD :=
+endif
+
+# Recursive (=) so that pkg-config runs only once the packages are there.
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS = $(filter-out -specs=%,$(shell pkg-config --libs $(PKGS)))
+CMOCKA_LIBS = $(shell pkg-config --libs cmocka)
+
+CFLAGS_ALL = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror $(OPT) \
+	-Iinclude -DCM_CONFIG_PATH='"$(SYSCONFDIR)/casemail.conf"' \
+	-DCM_DATADIR='"$(DATADIR)"' $(PKG_CFLAGS) $(CFLAGS)
+LDFLAGS_ALL = $(SANLD) $(LDFLAGS)
+
+LIB_SRC := $(sort $(wildcard lib/*.c))
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIBA := $(BUILD)/libcasemail.a
+
+CLI_SRC := $(sort $(wildcard cli/*.c))
+MDA_SRC := $(sort $(wildcard mda/*.c))
+SEND_SRC := $(sort $(wildcard sender/*.c))
+PROGS := $(BUILD)/casemail $(BUILD)/casemail-mda \
+	$(if $(SEND_SRC),$(BUILD)/casemail-send)
+
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all check check-unit check-cli check-e2e demo bench eval install \
+	clean deps checksrc _check _demo
+all: $(PROGS)
+
+$(BUILD)/%.o: %.c $(wildcard include/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -c -o $@ $<
+
+$(LIBA): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/casemail: $(CLI_SRC:%.c=$(BUILD)/%.o) $(LIBA)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
+$(BUILD)/casemail-mda: $(MDA_SRC:%.c=$(BUILD)/%.o) $(LIBA)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
+$(BUILD)/casemail-send: $(SEND_SRC:%.c=$(BUILD)/%.o) $(LIBA)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
+
+deps:
+	@sh scripts/deps.sh
+
+# make check: packages first, then a fresh make so pkg-config sees them.
+check: deps
+	@$(MAKE) --no-print-directory _check
+
+_check: $(PROGS) $(UNIT_BIN)
+	@BUILD=$(BUILD) SANITIZE=$(SANITIZE) sh tests/run.sh
+
+check-unit: $(UNIT_BIN)
+	@BUILD=$(BUILD) ONLY=unit sh tests/run.sh
+check-cli: $(PROGS)
+	@BUILD=$(BUILD) ONLY=cli sh tests/run.sh
+check-e2e: $(PROGS)
+	@BUILD=$(BUILD) ONLY=e2e sh tests/run.sh
+
+checksrc:
+	@sh scripts/checksrc.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory _demo
+_demo: $(PROGS)
+	@BUILD=$(BUILD) sh scripts/demo.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory $(PROGS)
+	@BUILD=$(BUILD) sh bench/run.sh
+
+install: $(PROGS)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(DATADIR)/templates \
+		$(DESTDIR)$(SYSCONFDIR)
+	install -m 0755 $(PROGS) $(DESTDIR)$(BINDIR)/
+	install -m 0644 docs/*.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 docs/*.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 conf/templates/* $(DESTDIR)$(DATADIR)/templates/
+	test -e $(DESTDIR)$(SYSCONFDIR)/casemail.conf || \
+		install -m 0640 conf/casemail.conf $(DESTDIR)$(SYSCONFDIR)/
+
+clean:
+	rm -rf build build-san var/demo var/test

@@ -1,0 +1,82 @@
+/*
+ * cm_config.h - casemail.conf: one table of known keys, read once
+ *
+ * SYNOPSIS
+ *	struct cm_config *cfg = cm_config_load(path, &error);
+ *
+ * DESCRIPTION
+ *	"key = value" lines, '#' comments, blank lines. Every key is in one
+ *	table in config.c with its type, default and bounds (R20). Paths
+ *	that are relative are taken relative to the directory of the config
+ *	file. After the table, a check function validates values that
+ *	depend on each other. The result is read-only.
+ *
+ * DIAGNOSTICS
+ *	An unknown key, a repeated key, a bad value or a missing file gives
+ *	NULL and an error that names the file and line ("FILE:LINE: ...").
+ */
+#ifndef CM_CONFIG_H
+#define CM_CONFIG_H
+
+#include <stdbool.h>
+
+#include "cm_limits.h"
+
+#ifndef CM_CONFIG_PATH
+#define CM_CONFIG_PATH "/etc/casemail/casemail.conf"
+#endif
+
+struct cm_config {
+	char *path; /* the file read */
+
+	/* store and files */
+	char *database;    /* SQLite file */
+	char *spool_dir;   /* working files (temporary copies) */
+	char *secret_file; /* server key, mode 0600 */
+	char *outbox_dir;  /* maildir for outgoing mail when no smtp_url */
+	long busy_timeout; /* ms to wait for a locked database */
+
+	/* addresses and identity */
+	char *mail_domain;  /* domain of reply+/case+/note+/bounce+ */
+	char *force_name;   /* "Humberside Police" */
+	char *from_address; /* From of notices; default casemail@mail_domain */
+	char *portal_url;   /* public base URL of the portal, no trailing / */
+	char *ref_pattern;  /* POSIX ERE a case reference must match */
+
+	/* outgoing */
+	char *smtp_url;       /* empty: write into outbox_dir */
+	long token_ttl;       /* seconds a login link stays valid */
+	bool notice_include_text; /* case content in victim mail (default no) */
+	long bounce_limit;    /* hard bounces before undeliverable */
+
+	/* incoming */
+	bool officer_require_auth; /* officers must pass DKIM/DMARC */
+	char *trusted_authserv_ids; /* space/comma separated list */
+	bool mda_allow_root;  /* test rigs only: let the mda run as root */
+	long child_timeout;   /* seconds the parsing child may take */
+	long child_memory;    /* bytes of address space for the child */
+	struct cm_limits limits;
+};
+
+/*
+ * cm_config_load - read and validate path. Returns the config (caller
+ * frees with cm_config_free), or NULL with *error_r set (borrowed until
+ * the next cm_config_* call).
+ */
+struct cm_config *cm_config_load(const char *path, const char **error_r);
+
+/* cm_config_free - release cfg and set *cfg to NULL; NULL is fine */
+void cm_config_free(struct cm_config **cfg);
+
+/*
+ * cm_config_dump - call fn(key, value, ctx) for every key with its value
+ * in force, in table order (for "casemail config show"). Both strings
+ * are borrowed for the duration of the call only. Sizes are shown with
+ * the largest exact k/M/G suffix, bools as yes/no, and the password of
+ * a smtp_url as "***".
+ */
+void cm_config_dump(const struct cm_config *cfg,
+		    void (*fn)(const char *key, const char *value, void *ctx),
+		    void *ctx);
+
+#endif
