@@ -44,7 +44,8 @@ static const char *const all_keys[] = {
 	"mail_domain", "force_name", "from_address", "portal_url",
 	"ref_pattern", "smtp_url", "token_ttl", "notice_include_text",
 	"bounce_limit", "officer_require_auth", "trusted_authserv_ids",
-	"child_timeout", "child_memory", "max_message_size",
+	"mda_allow_root", "child_timeout", "child_memory",
+	"max_message_size",
 	"max_attachment_size", "max_header_bytes", "max_mime_depth",
 	"max_mime_parts",
 };
