@@ -1,0 +1,764 @@
+/*
+ * deliver.c - place one message: parse, route, store
+ *
+ * SYNOPSIS
+ *	cm_store_begin(st); mda_deliver(m, data, len, &env, &res);
+ *	cm_store_commit(st);
+ *
+ * DESCRIPTION
+ *	The routing rules of BRIEF.md "Addresses":
+ *	  reply+KEY   valid KEY and From is the victim: posted as the
+ *		      victim, officer notified; other sender: held;
+ *		      forged KEY: quarantined
+ *	  case+REF    from an active officer (and, if configured, passing
+ *		      DKIM/DMARC at a trusted border): update to the victim
+ *	  note+REF    from an active officer: internal note
+ *	  bounce+KEY  a permanent failure fails the notice and scores the
+ *		      address; delays and auto-replies are only recorded
+ *	  otherwise   In-Reply-To/References against Message-IDs we sent,
+ *		      then a [REF] subject tag, both only for a victim
+ *		      already on that case; else quarantine
+ *	Auto-replies (RFC 3834 and vendor forms) are recorded on the case
+ *	as system events and queue nothing, so nothing loops.
+ *	The raw message is always kept (evidence) with its SHA-256.
+ *
+ * DIAGNOSTICS
+ *	Store trouble returns CM_ETEMP with res->reason; the caller rolls
+ *	back and the MTA retries. Anything the message itself causes ends
+ *	in quarantine, never in an error.
+ *
+ * SECURITY
+ *	Every header is hostile. The From header decides identity only
+ *	together with a MAC-protected address or an officer on file.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cm_addr.h"
+#include "cm_authres.h"
+#include "cm_log.h"
+#include "cm_mime.h"
+#include "cm_trim.h"
+#include "cm_work.h"
+#include "mda.h"
+
+/* Per-message state while routing. */
+struct dctx {
+	struct mda *m;
+	struct cm_work w;
+	const char *data;
+	size_t len;
+	const struct mda_envelope *env;
+	struct mda_result *res;
+	struct cm_msg *msg;
+	const char *key; /* dedupe key */
+	char sha[65];
+	int64_t raw_id;
+	const char *err;
+};
+
+/* set_reason - printf into res->reason */
+static void CM_ATTR_PRINTF(2, 3)
+set_reason(struct mda_result *res, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(res->reason, sizeof(res->reason), fmt, ap);
+	va_end(ap);
+}
+
+/* store_fail - a store call failed: the delivery must be retried */
+static int
+store_fail(struct dctx *d, const char *what)
+{
+	d->res->status = CM_DS_TEMP;
+	set_reason(d->res, "store: %s: %s", what,
+		   d->err != NULL ? d->err : "error");
+	return CM_ETEMP;
+}
+
+/* mda_dedupe_key - duplicate-suppression key */
+char *
+mda_dedupe_key(const struct mda_envelope *env, const char *data, size_t len,
+	       const char *sha_hex)
+{
+	char *msgid, *key;
+
+	if (env->queue_id != NULL && *env->queue_id != '\0' &&
+	    env->recipient != NULL && *env->recipient != '\0') {
+		char *rcpt = cm_xstrdup(env->recipient);
+
+		key = cm_xasprintf("q:%s:%s", env->queue_id,
+				   cm_str_lower(rcpt));
+		free(rcpt);
+		return key;
+	}
+	msgid = cm_mime_header(data, len, "Message-ID");
+	if (msgid != NULL) {
+		cm_str_trim(msgid);
+		if (*msgid != '\0' && strlen(msgid) < 1000) {
+			key = cm_xasprintf("m:%s:%s", msgid, sha_hex);
+			free(msgid);
+			return key;
+		}
+	}
+	free(msgid);
+	return cm_xasprintf("h:%s", sha_hex);
+}
+
+/* keep_raw - store the raw bytes once per delivery */
+static int
+keep_raw(struct dctx *d)
+{
+	if (d->raw_id != 0)
+		return 0;
+	if (cm_store_raw_put(d->m->store, d->data, d->len, &d->raw_id, NULL,
+			     &d->err) < 0)
+		return store_fail(d, "raw");
+	return 0;
+}
+
+/* record - remember the delivery key, pointing at what was made */
+static int
+record(struct dctx *d, const char *what, int64_t id)
+{
+	if (cm_store_delivery_add(d->m->store, d->key, what, id, &d->err) < 0)
+		return store_fail(d, "delivery");
+	d->res->id = id;
+	return 0;
+}
+
+/* quarantine - keep the message whole with the reason */
+static int
+quarantine(struct dctx *d, const char *reason)
+{
+	struct cm_quarantine q;
+	char detail[320];
+	int64_t id = 0;
+
+	if (keep_raw(d) < 0)
+		return CM_ETEMP;
+	memset(&q, 0, sizeof(q));
+	q.reason = reason;
+	q.sender = d->msg != NULL && d->msg->from != NULL ? d->msg->from
+							  : d->env->sender;
+	q.recipient = d->env->recipient;
+	q.queue_id = d->env->queue_id;
+	q.message_id = d->msg != NULL ? d->msg->message_id : NULL;
+	q.subject = d->msg != NULL ? d->msg->subject : NULL;
+	q.raw_id = d->raw_id;
+	if (cm_store_quarantine_add(d->m->store, &q, &id, &d->err) < 0)
+		return store_fail(d, "quarantine");
+	snprintf(detail, sizeof(detail), "quarantine=%lld source=%s reason=%s",
+		 (long long)id, d->env->source, reason);
+	if (cm_store_audit(d->m->store, "mda", "mail.quarantine", NULL,
+			   detail, &d->err) < 0)
+		return store_fail(d, "audit");
+	d->res->outcome = MDA_QUARANTINED;
+	set_reason(d->res, "%s", reason);
+	return record(d, "quarantine", id);
+}
+
+/* auto_reply_reason - why msg is an automatic message, or NULL */
+static const char *
+auto_reply_reason(const struct cm_msg *msg, const struct mda_envelope *env)
+{
+	static const char *subjects[] = {
+		"Automatic reply:", "Auto:", "Autoreply:", "Auto-Reply:",
+		"Auto Reply:", "Out of Office", "Out of the Office",
+		"Abwesenheitsnotiz", "Réponse automatique",
+		"Respuesta automática",
+	};
+
+	if (msg->auto_submitted != NULL &&
+	    strncasecmp(msg->auto_submitted, "no", 2) != 0)
+		return "auto-submitted";
+	if (msg->x_autoreply)
+		return "x-autoreply";
+	if (msg->precedence != NULL &&
+	    (strncasecmp(msg->precedence, "bulk", 4) == 0 ||
+	     strncasecmp(msg->precedence, "junk", 4) == 0 ||
+	     strncasecmp(msg->precedence, "list", 4) == 0))
+		return "precedence";
+	if (msg->x_auto_response_suppress != NULL)
+		return "x-auto-response-suppress";
+	if (env->sender != NULL &&
+	    (*env->sender == '\0' || strcmp(env->sender, "<>") == 0))
+		return "null sender";
+	for (size_t i = 0; msg->subject != NULL && i < CM_ARRAY_SIZE(subjects);
+	     i++)
+		if (cm_str_has_prefix_ci(msg->subject, subjects[i]))
+			return "subject";
+	return NULL;
+}
+
+/* raw_has_ci - does the raw message contain needle, ASCII case-blind */
+static bool
+raw_has_ci(const char *data, size_t len, const char *needle)
+{
+	size_t n = strlen(needle);
+
+	for (size_t i = 0; n <= len && i <= len - n; i++)
+		if (strncasecmp(data + i, needle, n) == 0)
+			return true;
+	return false;
+}
+
+/* sender_of - the address that speaks for the message: From, else the
+ * envelope sender */
+static const char *
+sender_of(const struct dctx *d)
+{
+	if (d->msg->from != NULL)
+		return d->msg->from;
+	if (d->env->sender != NULL && *d->env->sender != '\0')
+		return d->env->sender;
+	return NULL;
+}
+
+/* post - add the message to a thread with attachments; what follows
+ * (notices) is cm_work_post's business */
+static int
+post(struct dctx *d, struct cm_post *p, enum mda_outcome outcome)
+{
+	struct cm_trim t = { 0 };
+	int64_t id = 0;
+	int ret = CM_ETEMP;
+
+	if (keep_raw(d) < 0)
+		return CM_ETEMP;
+	if (p->body == NULL) {
+		alarm((unsigned)d->m->cfg->child_timeout);
+		cm_trim_text(d->msg->body, &t);
+		alarm(0);
+		p->body = t.body;
+		p->quoted = t.quoted;
+	}
+	p->body_full = d->msg->body;
+	p->subject = d->msg->subject;
+	p->sender = sender_of(d);
+	p->message_id = d->msg->message_id;
+	p->in_reply_to = d->msg->in_reply_to;
+	p->source = d->env->source;
+	p->raw_id = d->raw_id;
+	if (cm_work_post(&d->w, p, &id, NULL, &d->err) < 0) {
+		store_fail(d, "post");
+		goto out;
+	}
+	for (size_t i = 0; i < d->msg->n_attachments; i++) {
+		const struct cm_msg_attachment *a = &d->msg->attachments[i];
+		struct cm_attachment_row row = {
+			id, a->filename, a->content_type, (int64_t)a->size,
+			a->sha256,
+		};
+
+		if (cm_store_attachment_add(d->m->store, &row, &d->err) < 0) {
+			store_fail(d, "attachment");
+			goto out;
+		}
+	}
+	d->res->outcome = outcome;
+	ret = record(d, "message", id);
+out:
+	cm_trim_clear(&t);
+	return ret;
+}
+
+/* post_event - an automatic message recorded on the case, nothing queued */
+static int
+post_event(struct dctx *d, int64_t case_id, const char *kind,
+	   const char *why)
+{
+	struct cm_post p;
+
+	memset(&p, 0, sizeof(p));
+	p.case_id = case_id;
+	p.author = "system";
+	p.visibility = "internal";
+	p.status = "posted";
+	p.kind = kind;
+	p.body = d->msg->body;
+	set_reason(d->res, "%s (%s)", kind, why);
+	return post(d, &p, MDA_EVENT);
+}
+
+/* set_case_ref - remember the case for the log line */
+static int
+set_case_ref(struct dctx *d, int64_t case_id)
+{
+	struct cm_case c = { 0 };
+	int rc;
+
+	rc = cm_store_case_get_id(d->m->store, case_id, &c, &d->err);
+	if (rc == 0)
+		cm_strlcpy(d->res->case_ref, c.ref, sizeof(d->res->case_ref));
+	cm_case_clear(&c);
+	return rc;
+}
+
+/* as_victim - a message from (or claiming to be from) victim v */
+static int
+as_victim(struct dctx *d, const struct cm_victim *v, bool verified)
+{
+	const char *why = auto_reply_reason(d->msg, d->env);
+	const char *from = sender_of(d);
+	struct cm_post p;
+	bool same;
+
+	if (why != NULL)
+		return post_event(d, v->case_id, "auto_reply", why);
+	same = from != NULL && v->email != NULL &&
+	       cm_addr_equal(from, v->email);
+	if (!same && !verified)
+		return quarantine(d, "sender not known on the case");
+	memset(&p, 0, sizeof(p));
+	p.case_id = v->case_id;
+	p.victim_id = v->id;
+	p.author = "victim";
+	p.visibility = "victim";
+	p.status = same ? "posted" : "held";
+	p.kind = "message";
+	set_reason(d->res, same ? "victim reply" : "sender is not the victim");
+	return post(d, &p, same ? MDA_POSTED : MDA_HELD);
+}
+
+/* route_reply - reply+KEY */
+static int
+route_reply(struct dctx *d, const char *key)
+{
+	struct cm_victim v = { 0 };
+	int64_t victim_id, case_id;
+	int rc, ret;
+
+	if (cm_addr_reply_decode(d->m->secret, key, &victim_id, &case_id) < 0)
+		return quarantine(d, "forged or altered reply address");
+	rc = cm_store_victim_get(d->m->store, victim_id, &v, &d->err);
+	if (rc == CM_ENOENT || (rc == 0 && v.case_id != case_id)) {
+		ret = quarantine(d, "reply address for an unknown victim");
+		goto out;
+	}
+	if (rc < 0) {
+		ret = store_fail(d, "victim");
+		goto out;
+	}
+	if (set_case_ref(d, case_id) < 0) {
+		ret = store_fail(d, "case");
+		goto out;
+	}
+	ret = as_victim(d, &v, true);
+out:
+	cm_victim_clear(&v);
+	return ret;
+}
+
+/* officer_ok - is the sender an active officer who passes the checks;
+ * 0 yes (id in *officer_id_r), 1 no (reason in *why_r), CM_ETEMP */
+static int
+officer_ok(struct dctx *d, int64_t *officer_id_r, const char **why_r)
+{
+	struct cm_officer o = { 0 };
+	const char *from = d->msg->from, *at;
+	int rc;
+
+	*why_r = "sender is not an active officer";
+	if (from == NULL)
+		return 1;
+	rc = cm_store_officer_get(d->m->store, from, &o, &d->err);
+	if (rc == CM_ENOENT)
+		return 1;
+	if (rc < 0)
+		return store_fail(d, "officer");
+	rc = 1;
+	if (!o.active)
+		goto out;
+	at = strrchr(from, '@');
+	if (d->m->cfg->officer_require_auth &&
+	    (at == NULL ||
+	     !cm_authres_pass(d->msg->auth_results, d->msg->n_auth_results,
+			      d->m->cfg->trusted_authserv_ids, at + 1))) {
+		*why_r = "officer mail without DKIM/DMARC pass";
+		goto out;
+	}
+	*officer_id_r = o.id;
+	rc = 0;
+out:
+	cm_officer_clear(&o);
+	return rc;
+}
+
+/* route_case - case+REF (update) and note+REF (internal note) */
+static int
+route_case(struct dctx *d, const char *ref_in, bool note)
+{
+	struct cm_case c = { 0 };
+	struct cm_post p;
+	const char *why, *err = NULL;
+	int64_t officer_id = 0;
+	char *ref;
+	int rc, ret;
+
+	ref = cm_addr_ref_canon(ref_in, d->m->cfg->ref_pattern, &err);
+	if (ref == NULL)
+		return quarantine(d, "malformed case reference");
+	rc = cm_store_case_get(d->m->store, ref, &c, &d->err);
+	if (rc == CM_ENOENT) {
+		ret = quarantine(d, "unknown case");
+		goto out;
+	}
+	if (rc < 0) {
+		ret = store_fail(d, "case");
+		goto out;
+	}
+	cm_strlcpy(d->res->case_ref, c.ref, sizeof(d->res->case_ref));
+	rc = officer_ok(d, &officer_id, &why);
+	if (rc < 0) {
+		ret = rc;
+		goto out;
+	}
+	if (rc > 0) {
+		ret = quarantine(d, why);
+		goto out;
+	}
+	why = auto_reply_reason(d->msg, d->env);
+	if (why != NULL) {
+		ret = post_event(d, c.id, "auto_reply", why);
+		goto out;
+	}
+	if (!note && strcmp(c.status, "open") != 0) {
+		ret = quarantine(d, "update for a closed case");
+		goto out;
+	}
+	memset(&p, 0, sizeof(p));
+	p.case_id = c.id;
+	p.officer_id = officer_id;
+	p.author = "officer";
+	p.visibility = note ? "internal" : "victim";
+	p.status = "posted";
+	p.kind = "message";
+	if (note) /* a forwarded note is kept whole: nothing is trimmed */
+		p.body = d->msg->body;
+	set_reason(d->res, note ? "internal note" : "officer update");
+	ret = post(d, &p, MDA_POSTED);
+out:
+	cm_case_clear(&c);
+	free(ref);
+	return ret;
+}
+
+/* looks_like_bounce - the subject of a non-standard failure notice */
+static bool
+looks_like_bounce(const struct cm_msg *msg)
+{
+	static const char *marks[] = {
+		"undeliver", "delivery status notification (failure)",
+		"mail delivery failed", "failure notice", "returned mail",
+		"delivery failure", "mail system error", "delivery has failed",
+		"non remis", "unzustellbar",
+	};
+	const char *s = msg->subject;
+
+	if (msg->report_type != NULL &&
+	    strcmp(msg->report_type, "delivery-status") == 0)
+		return true;
+	for (size_t i = 0; s != NULL && i < CM_ARRAY_SIZE(marks); i++)
+		if (strcasestr(s, marks[i]) != NULL)
+			return true;
+	return false;
+}
+
+/* route_bounce - bounce+KEY: the VERP address of one notice */
+static int
+route_bounce(struct dctx *d, const char *key)
+{
+	struct cm_notice n;
+	const char *why;
+	char reason[200];
+	int64_t notice_id, case_id;
+	bool dead = false, failed, delayed;
+	int rc;
+
+	if (cm_addr_bounce_decode(d->m->secret, key, &notice_id) < 0)
+		return quarantine(d, "forged or altered bounce address");
+	rc = cm_store_notice_get(d->m->store, notice_id, &n, &d->err);
+	if (rc == CM_ENOENT)
+		return quarantine(d, "bounce for an unknown notice");
+	if (rc < 0)
+		return store_fail(d, "notice");
+	case_id = n.case_id;
+	if (set_case_ref(d, case_id) < 0)
+		return store_fail(d, "case");
+
+	why = auto_reply_reason(d->msg, d->env);
+	failed = raw_has_ci(d->data, d->len, "\naction: failed");
+	delayed = raw_has_ci(d->data, d->len, "\naction: delayed");
+	if (!failed && delayed)
+		return post_event(d, case_id, "event", "delivery delayed");
+	if (!failed && why != NULL && strcmp(why, "null sender") != 0)
+		return post_event(d, case_id, "auto_reply", why);
+	if (!failed && why == NULL && !looks_like_bounce(d->msg))
+		return post_event(d, case_id, "event",
+				  "mail to a bounce address");
+	snprintf(reason, sizeof(reason), "bounced: %s",
+		 d->msg->subject != NULL ? d->msg->subject : "(no subject)");
+	if (cm_work_bounce(&d->w, notice_id, reason, &dead, &d->err) < 0)
+		return store_fail(d, "bounce");
+	return post_event(d, case_id, "bounce",
+			  dead ? "address now undeliverable"
+			       : "notice failed");
+}
+
+/* find_victim - a victim of case_id whose address is the sender */
+static int
+find_victim(struct dctx *d, int64_t case_id, struct cm_victim *v_r)
+{
+	const char *from = sender_of(d);
+	int rc;
+
+	if (from == NULL)
+		return CM_ENOENT;
+	rc = cm_store_victim_find_email(d->m->store, case_id, from, v_r,
+					&d->err);
+	if (rc < 0 && rc != CM_ENOENT)
+		return store_fail(d, "victim");
+	return rc;
+}
+
+/* route_fallback - threading headers, then a [REF] subject tag */
+static int
+route_fallback(struct dctx *d)
+{
+	struct cm_victim v = { 0 };
+	struct cm_case c = { 0 };
+	struct cm_notice n;
+	int64_t case_id = 0;
+	char *ref = NULL;
+	int rc, ret;
+
+	/* In-Reply-To first, then References newest first */
+	for (long i = -1; case_id == 0 && i < (long)d->msg->n_references;
+	     i++) {
+		const char *id;
+
+		if (i < 0)
+			id = d->msg->in_reply_to;
+		else
+			id = d->msg->references[d->msg->n_references - 1 -
+						(size_t)i];
+		if (id == NULL)
+			continue;
+		rc = cm_store_notice_find_msgid(d->m->store, id, &n, &d->err);
+		if (rc == 0)
+			case_id = n.case_id;
+		else if (rc != CM_ENOENT)
+			return store_fail(d, "notice");
+	}
+	if (case_id == 0 && d->msg->subject != NULL) {
+		ref = cm_addr_subject_ref(d->msg->subject,
+					  d->m->cfg->ref_pattern);
+		if (ref != NULL) {
+			rc = cm_store_case_get(d->m->store, ref, &c, &d->err);
+			if (rc == 0)
+				case_id = c.id;
+			else if (rc != CM_ENOENT) {
+				ret = store_fail(d, "case");
+				goto out;
+			}
+		}
+	}
+	if (case_id == 0) {
+		ret = quarantine(d, "no case address");
+		goto out;
+	}
+	rc = find_victim(d, case_id, &v);
+	if (rc == CM_ENOENT) {
+		ret = quarantine(d, "sender not known on the case");
+		goto out;
+	}
+	if (rc < 0) {
+		ret = rc;
+		goto out;
+	}
+	if (set_case_ref(d, case_id) < 0) {
+		ret = store_fail(d, "case");
+		goto out;
+	}
+	ret = as_victim(d, &v, false);
+out:
+	cm_victim_clear(&v);
+	cm_case_clear(&c);
+	free(ref);
+	return ret;
+}
+
+/* recipient_of - the envelope recipient, else X-Original-To, else
+ * Delivered-To */
+static const char *
+recipient_of(const struct dctx *d)
+{
+	if (d->env->recipient != NULL && *d->env->recipient != '\0')
+		return d->env->recipient;
+	if (d->msg->x_original_to != NULL)
+		return d->msg->x_original_to;
+	return d->msg->delivered_to;
+}
+
+/* route - decide by the recipient address */
+static int
+route(struct dctx *d)
+{
+	enum cm_addr_kind kind = CM_ADDR_OTHER;
+	const char *rcpt = recipient_of(d);
+	char *ext = NULL;
+	int ret;
+
+	if (rcpt != NULL &&
+	    cm_addr_classify(rcpt, d->m->cfg->mail_domain, &kind, &ext) < 0)
+		kind = CM_ADDR_OTHER;
+	switch (kind) {
+	case CM_ADDR_REPLY:
+		ret = route_reply(d, ext);
+		break;
+	case CM_ADDR_CASE:
+		ret = route_case(d, ext, false);
+		break;
+	case CM_ADDR_NOTE:
+		ret = route_case(d, ext, true);
+		break;
+	case CM_ADDR_BOUNCE:
+		ret = route_bounce(d, ext);
+		break;
+	default:
+		ret = route_fallback(d);
+		break;
+	}
+	free(ext);
+	return ret;
+}
+
+/* mda_deliver - place one message inside the open transaction */
+int
+mda_deliver(struct mda *m, const char *data, size_t len,
+	    const struct mda_envelope *env, struct mda_result *res)
+{
+	struct dctx d;
+	const char *what = NULL, *perr = NULL;
+	int64_t ref_id = 0;
+	char *key = NULL;
+	int rc, ret;
+
+	memset(&d, 0, sizeof(d));
+	memset(res, 0, sizeof(*res));
+	cm_strlcpy(res->case_ref, "-", sizeof(res->case_ref));
+	d.m = m;
+	d.w.cfg = m->cfg;
+	d.w.secret = m->secret;
+	d.w.store = m->store;
+	d.w.actor = "mda";
+	d.data = data;
+	d.len = len;
+	d.env = env;
+	d.res = res;
+	cm_token_sha256_hex(data, len, d.sha);
+	key = mda_dedupe_key(env, data, len, d.sha);
+	d.key = key;
+
+	rc = cm_store_delivery_find(m->store, key, &what, &ref_id, &d.err);
+	if (rc == 0) {
+		res->outcome = MDA_DUPLICATE;
+		res->id = ref_id;
+		set_reason(res, "duplicate of %s %lld", what,
+			   (long long)ref_id);
+		ret = 0;
+		goto out;
+	}
+	if (rc != CM_ENOENT) {
+		ret = store_fail(&d, "dedupe");
+		goto out;
+	}
+
+	alarm((unsigned)m->cfg->child_timeout);
+	rc = cm_mime_parse(data, len, &m->cfg->limits, &d.msg, &perr);
+	alarm(0);
+	if (rc < 0) {
+		char reason[256];
+
+		snprintf(reason, sizeof(reason), "unparseable: %s",
+			 perr != NULL ? perr : "error");
+		ret = quarantine(&d, reason);
+		goto out;
+	}
+	ret = route(&d);
+out:
+	if (ret < 0)
+		res->status = CM_DS_TEMP;
+	cm_msg_free(&d.msg);
+	free(key);
+	return ret;
+}
+
+/* mda_quarantine - keep a message the child could not handle */
+int
+mda_quarantine(struct mda *m, const char *data, size_t len,
+	       const struct mda_envelope *env, const char *reason,
+	       struct mda_result *res)
+{
+	struct dctx d;
+	const char *what = NULL;
+	int64_t ref_id = 0;
+	char *key;
+	int rc, ret;
+
+	memset(&d, 0, sizeof(d));
+	memset(res, 0, sizeof(*res));
+	cm_strlcpy(res->case_ref, "-", sizeof(res->case_ref));
+	d.m = m;
+	d.data = data;
+	d.len = len;
+	d.env = env;
+	d.res = res;
+	cm_token_sha256_hex(data, len, d.sha);
+	key = mda_dedupe_key(env, data, len, d.sha);
+	d.key = key;
+	rc = cm_store_delivery_find(m->store, key, &what, &ref_id, &d.err);
+	if (rc == 0) {
+		/* the child committed before it died */
+		res->outcome = MDA_DUPLICATE;
+		res->id = ref_id;
+		set_reason(res, "already stored as %s %lld", what,
+			   (long long)ref_id);
+		ret = 0;
+	} else if (rc != CM_ENOENT) {
+		ret = store_fail(&d, "dedupe");
+	} else {
+		ret = quarantine(&d, reason);
+	}
+	if (ret < 0)
+		res->status = CM_DS_TEMP;
+	free(key);
+	return ret;
+}
+
+/* mda_log_result - one log line per message */
+void
+mda_log_result(const struct mda_envelope *env, const struct mda_result *res)
+{
+	static const char *names[] = {
+		"posted", "held", "quarantined", "duplicate", "event",
+	};
+	char s1[128], s2[128], s3[128], s4[300];
+	const char *status = res->status == CM_DS_OK ? names[res->outcome]
+						     : "deferred";
+
+	cm_log_info("qid=%s origin=%s from=%s to=%s case=%s status=%s "
+		    "id=%lld reason=\"%s\"",
+		    env->queue_id != NULL ? env->queue_id : "-",
+		    cm_log_sanitize(s1, sizeof(s1), env->origin, 100),
+		    cm_log_sanitize(s2, sizeof(s2), env->sender, 100),
+		    cm_log_sanitize(s3, sizeof(s3), env->recipient, 100),
+		    res->case_ref, status, (long long)res->id,
+		    cm_log_sanitize(s4, sizeof(s4), res->reason, 250));
+}

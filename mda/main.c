@@ -1,0 +1,231 @@
+/*
+ * main.c - casemail-mda: deliver mail into case threads
+ *
+ * SYNOPSIS
+ *	casemail-mda [-c FILE] [-v] [--sender S] [--recipient R]
+ *		[--queue-id Q] < message
+ *	casemail-mda [-c FILE] [-v] --maildir DIR
+ *	casemail-mda [-c FILE] -n
+ *
+ * DESCRIPTION
+ *	Pipe mode reads one message from standard input, as Postfix
+ *	pipe(8), procmail or a .forward hand it over, and places it in its
+ *	case thread or in quarantine. --maildir ingests every new message
+ *	of a maildir in batches. -n checks the configuration and exits.
+ *
+ * DIAGNOSTICS
+ *	Classify first, map once (R9): exit 0 only when the message is
+ *	durably stored or quarantined (or was already); 75 (EX_TEMPFAIL)
+ *	for anything a retry could fix, including configuration trouble
+ *	and bugs; 64 (EX_USAGE) for a bad command line. Never 78
+ *	(EX_CONFIG): Postfix bounces it. One reason line on stderr.
+ *
+ * SECURITY
+ *	Refuses to run as root unless the configuration allows it
+ *	(mda_allow_root, for test rigs). The config path comes from -c or
+ *	the build, never from the environment.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "cm_log.h"
+#include "cm_mime.h"
+#include "mda.h"
+
+#define READ_CAP (1024UL * 1024 * 1024) /* absolute cap on stdin */
+
+/* usage - print the synopsis and exit EX_USAGE */
+static void
+usage(void)
+{
+	fprintf(stderr,
+		"usage: casemail-mda [-c FILE] [-v] [--sender S] "
+		"[--recipient R] [--queue-id Q] < message\n"
+		"       casemail-mda [-c FILE] [-v] --maildir DIR\n"
+		"       casemail-mda [-c FILE] -n\n");
+	exit(EX_USAGE);
+}
+
+/* mda_open_store - open the store once per process (or child) */
+int
+mda_open_store(struct mda *m, const char **error_r)
+{
+	if (m->store != NULL)
+		return 0;
+	return cm_store_open(m->cfg->database, m->secret,
+			     m->cfg->busy_timeout, 0, &m->store, error_r);
+}
+
+/* exit_status - the only mapping from dstatus to sysexits (R9) */
+static int
+exit_status(enum cm_dstatus s)
+{
+	switch (s) {
+	case CM_DS_OK:
+		return EX_OK;
+	case CM_DS_PERM:
+		return EX_NOPERM;
+	case CM_DS_TEMP:
+	case CM_DS_BUG:
+	default:
+		return EX_TEMPFAIL;
+	}
+}
+
+/* temp_exit - one reason line for the MTA, exit 75 */
+static void
+temp_exit(const char *what, const char *why)
+{
+	cm_log_err("status=deferred reason=\"%s: %s\"", what, why);
+	if (!(cm_log_flags() & CM_LOG_STDERR))
+		fprintf(stderr, "casemail-mda: %s: %s\n", what, why);
+	exit(exit_status(CM_DS_TEMP));
+}
+
+/* pipe_mode - one message on stdin */
+static int
+pipe_mode(struct mda *m, const char *sender, const char *recipient,
+	  const char *queue_id)
+{
+	struct mda_job job;
+	char *data = NULL;
+	size_t len = 0;
+	int rc;
+
+	rc = cm_read_fd(0, READ_CAP, &data, &len);
+	if (rc == CM_ETEMP)
+		temp_exit("reading the message", "read error");
+	/* CM_ERR: over the absolute cap; what was read is quarantined */
+	memset(&job, 0, sizeof(job));
+	job.data = data;
+	job.len = len;
+	job.env.sender = sender;
+	job.env.recipient = recipient;
+	job.env.queue_id = queue_id;
+	job.env.source = "pipe";
+	job.env.origin = "stdin";
+	mda_guard_run(m, &job, 1, 1);
+	mda_log_result(&job.env, &job.res);
+	if (job.res.status != CM_DS_OK) {
+		if (!(cm_log_flags() & CM_LOG_STDERR))
+			fprintf(stderr, "casemail-mda: %s\n", job.res.reason);
+		free(data);
+		return exit_status(job.res.status);
+	}
+	free(data);
+	return EX_OK;
+}
+
+/* maildir_mode - --maildir DIR */
+static int
+maildir_mode(struct mda *m, const char *dir)
+{
+	struct mda_counts c = { 0 };
+	int rc;
+
+	rc = mda_maildir_ingest(m, dir, &c);
+	printf("ingested %ld, duplicates %ld, held %ld, quarantined %ld, "
+	       "events %ld, failed %ld\n",
+	       c.ingested, c.duplicates, c.held, c.quarantined, c.events,
+	       c.failed);
+	return rc < 0 ? exit_status(CM_DS_TEMP) : EX_OK;
+}
+
+/* main - options, config, secret, then the mode */
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "sender", required_argument, NULL, 's' },
+		{ "recipient", required_argument, NULL, 'r' },
+		{ "queue-id", required_argument, NULL, 'q' },
+		{ "maildir", required_argument, NULL, 'm' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "check", no_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *conf = CM_CONFIG_PATH, *sender = NULL, *recipient = NULL;
+	const char *queue_id = NULL, *maildir = NULL, *err = NULL, *env;
+	struct cm_config *cfg = NULL;
+	struct cm_secret *secret = NULL;
+	struct mda m;
+	bool check = false, temp = false;
+	int ch, flags, ret;
+
+	memset(&m, 0, sizeof(m));
+	cm_log_set_fatal_status(EX_TEMPFAIL);
+	while ((ch = getopt_long(argc, argv, "c:vnh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			conf = optarg;
+			break;
+		case 's':
+			sender = optarg;
+			break;
+		case 'r':
+			recipient = optarg;
+			break;
+		case 'q':
+			queue_id = optarg;
+			break;
+		case 'm':
+			maildir = optarg;
+			break;
+		case 'v':
+			m.verbose = true;
+			break;
+		case 'n':
+			check = true;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	flags = CM_LOG_SYSLOG;
+	if (m.verbose || isatty(2))
+		flags |= CM_LOG_STDERR;
+	if (m.verbose)
+		flags |= CM_LOG_VERBOSE;
+	cm_log_open("casemail-mda", flags);
+
+	cfg = cm_config_load(conf, &err);
+	if (cfg == NULL)
+		temp_exit("config", err);
+	if (check) {
+		printf("casemail-mda: config %s ok\n", conf);
+		cm_config_free(&cfg);
+		return EX_OK;
+	}
+	if (getuid() == 0 && !cfg->mda_allow_root)
+		temp_exit("refusing to run as root",
+			  "run it as the casemail user (pipe(8) user=)");
+	if (cm_token_init() < 0)
+		temp_exit("libsodium", "initialisation failed");
+	secret = cm_secret_load(cfg->secret_file, &temp, &err);
+	if (secret == NULL)
+		temp_exit("secret", err);
+	m.cfg = cfg;
+	m.secret = secret;
+	m.kill_after_us = -1;
+	env = getenv("CASEMAIL_TEST_CHILD_KILL_AFTER_US");
+	if (env != NULL &&
+	    cm_parse_long(env, 0, 60000000, &m.kill_after_us) < 0)
+		m.kill_after_us = -1;
+
+	if (maildir != NULL)
+		ret = maildir_mode(&m, maildir);
+	else
+		ret = pipe_mode(&m, sender, recipient, queue_id);
+	cm_store_close(&m.store);
+	cm_secret_free(&secret);
+	cm_config_free(&cfg);
+	return ret;
+}

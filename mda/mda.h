@@ -1,0 +1,116 @@
+/*
+ * mda.h - casemail-mda's internal interfaces
+ *
+ * DESCRIPTION
+ *	deliver.c places one message (parse, route, store) inside the
+ *	caller's transaction; guard.c runs deliveries in a child process
+ *	and quarantines what crashes it; maildir_in.c ingests a maildir in
+ *	batches; main.c parses options and maps the outcome to an exit
+ *	status (R9: the only place that knows sysexits).
+ */
+#ifndef CM_MDA_H
+#define CM_MDA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cm_config.h"
+#include "cm_store.h"
+#include "cm_token.h"
+#include "cm_util.h"
+
+/* What came with the message from outside. Strings borrowed. */
+struct mda_envelope {
+	const char *sender;    /* envelope sender; "" for <>; NULL unknown */
+	const char *recipient; /* original recipient; NULL: from headers */
+	const char *queue_id;  /* Postfix queue id; may be NULL */
+	const char *source;    /* "pipe", "maildir", "imap" */
+	const char *origin;    /* for logs: file name, UID; may be NULL */
+};
+
+/* The outcome of one message. */
+enum mda_outcome {
+	MDA_POSTED = 0, /* in a thread, visible as routed */
+	MDA_HELD,       /* in a thread, held for review */
+	MDA_QUARANTINED,
+	MDA_DUPLICATE,
+	MDA_EVENT, /* auto-reply or bounce recorded on the case */
+};
+
+struct mda_result {
+	enum cm_dstatus status; /* OK, or TEMP (retry) */
+	enum mda_outcome outcome;
+	char reason[256];  /* for the log and, on TEMP, stderr */
+	char case_ref[80]; /* "-" when none */
+	int64_t id;        /* message or quarantine row */
+};
+
+/* Long-lived state of one mda process. */
+struct mda {
+	const struct cm_config *cfg;
+	const struct cm_secret *secret;
+	struct cm_store *store; /* opened lazily in the worker */
+	bool verbose;
+	long kill_after_us; /* test hook: child SIGKILLs itself */
+};
+
+/* mda_open_store - open the store if not open yet; 0 or CM_ETEMP/CM_ERR */
+int mda_open_store(struct mda *m, const char **error_r);
+
+/*
+ * mda_dedupe_key - the duplicate-suppression key for a message:
+ * "q:QUEUEID:RECIPIENT" when both are known, else "m:MSGID:SHA256",
+ * else "h:SHA256"; caller frees.
+ */
+char *mda_dedupe_key(const struct mda_envelope *env, const char *data,
+		     size_t len, const char *sha_hex);
+
+/*
+ * mda_deliver - place one message inside the open transaction. Fills
+ * *res. Returns 0 (res->status OK: placed, quarantined or duplicate) or
+ * CM_ETEMP (the transaction must be rolled back and retried later).
+ */
+int mda_deliver(struct mda *m, const char *data, size_t len,
+		const struct mda_envelope *env, struct mda_result *res);
+
+/*
+ * mda_quarantine - keep data whole in quarantine with reason, inside the
+ * open transaction (used for crashes and limits). Honours the dedupe key.
+ */
+int mda_quarantine(struct mda *m, const char *data, size_t len,
+		   const struct mda_envelope *env, const char *reason,
+		   struct mda_result *res);
+
+/* mda_log_result - one key=value log line for a result */
+void mda_log_result(const struct mda_envelope *env,
+		    const struct mda_result *res);
+
+/* One job for the guarded worker. */
+struct mda_job {
+	const char *data;
+	size_t len;
+	struct mda_envelope env;
+	struct mda_result res;
+	bool done;      /* processed (committed when committed is set) */
+	bool committed; /* its batch is durable */
+};
+
+/*
+ * mda_guard_run - process jobs[0..n) in child processes, batch commits
+ * of at most batch jobs. A job that crashes, hangs or exhausts its child
+ * is quarantined by the parent. Returns 0 when every job is committed,
+ * or CM_ETEMP when the store refused (jobs not committed keep
+ * committed == false and res.status TEMP).
+ */
+int mda_guard_run(struct mda *m, struct mda_job *jobs, size_t n,
+		  size_t batch);
+
+/* mda_maildir_ingest - --maildir DIR; fills the counters; 0 or -1 */
+struct mda_counts {
+	long ingested, duplicates, held, quarantined, events, failed;
+};
+int mda_maildir_ingest(struct mda *m, const char *dir,
+		       struct mda_counts *counts);
+
+#endif
