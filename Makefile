@@ -37,7 +37,7 @@ CMOCKA_LIBS = $(shell pkg-config --libs cmocka)
 CFLAGS_ALL = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror $(OPT) \
 	-Iinclude -DCM_CONFIG_PATH='"$(SYSCONFDIR)/casemail.conf"' \
 	-DCM_DATADIR='"$(DATADIR)"' $(PKG_CFLAGS) $(CFLAGS)
-LDFLAGS_ALL = $(SANLD) $(LDFLAGS)
+LDFLAGS_ALL = $(SANLD) -Wl,--as-needed $(LDFLAGS)
 
 LIB_SRC := $(sort $(wildcard lib/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)

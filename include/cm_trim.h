@@ -1,0 +1,28 @@
+/*
+ * cm_trim.h - separating what the victim wrote from quotes and signatures
+ *
+ * DESCRIPTION
+ *	cm_trim_text splits a plain-text reply into the new text, the quoted
+ *	text removed and the signature. It never trims a reply to nothing:
+ *	if nothing would be left, body is the full text. Linear time in the
+ *	input, no regular expressions.
+ */
+#ifndef CM_TRIM_H
+#define CM_TRIM_H
+
+#include <stddef.h>
+
+struct cm_trim {
+	char *body;      /* the reply, trimmed of trailing blank lines */
+	char *quoted;    /* what was removed as quote; NULL if nothing */
+	char *signature; /* what was removed as signature; NULL if none */
+};
+
+/* cm_trim_text - split text (UTF-8, NUL-terminated) into *t (caller
+ * frees with cm_trim_clear). Returns 0. */
+int cm_trim_text(const char *text, struct cm_trim *t);
+
+/* cm_trim_clear - free the strings of t and zero it */
+void cm_trim_clear(struct cm_trim *t);
+
+#endif
