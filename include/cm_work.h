@@ -4,7 +4,7 @@
  * SYNOPSIS
  *	struct cm_work w = { cfg, secret, store, "cli:root" };
  *	cm_store_begin(st, &err);
- *	cm_work_post_update(&w, case_id, officer_id, false, text, &u, &err);
+ *	cm_work_post(&w, &post, &message_id, &notices, &err);
  *	cm_store_commit(st, &err);
  *
  * DESCRIPTION
