@@ -1011,6 +1011,13 @@ open_store(const char *path, const struct cm_secret *secret,
 	}
 	sqlite3_busy_timeout(st->db, (int)st->busy_timeout);
 	if (!ro) {
+		int persist = 1;
+
+		/* keep the -wal file between processes: one process per
+		 * message would otherwise create it (and fsync the
+		 * directory) at every delivery */
+		sqlite3_file_control(st->db, "main", SQLITE_FCNTL_PERSIST_WAL,
+				     &persist);
 		if ((ret = set_wal(st, path, error_r)) < 0)
 			goto out;
 		if ((ret = exec_sql(st, "PRAGMA synchronous = FULL;"
