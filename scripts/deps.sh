@@ -7,7 +7,7 @@
 set -eu
 PKGS="build-essential pkg-config libgmime-3.0-dev libsqlite3-dev sqlite3
 libsodium-dev libcurl4-gnutls-dev libetpan-dev libxml2-dev libjansson-dev
-libcmocka-dev postfix swaks dovecot-imapd procps"
+libcmocka-dev postfix swaks dovecot-imapd procps jq"
 
 missing=""
 for p in $PKGS; do
