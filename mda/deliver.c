@@ -137,8 +137,10 @@ static int
 quarantine(struct dctx *d, const char *reason)
 {
 	struct cm_quarantine q;
+	char *hdr_subject = NULL, *hdr_msgid = NULL, *hdr_from = NULL;
 	char detail[320];
 	int64_t id = 0;
+	int rc;
 
 	if (keep_raw(d) < 0)
 		return CM_ETEMP;
@@ -151,7 +153,31 @@ quarantine(struct dctx *d, const char *reason)
 	q.message_id = d->msg != NULL ? d->msg->message_id : NULL;
 	q.subject = d->msg != NULL ? d->msg->subject : NULL;
 	q.raw_id = d->raw_id;
-	if (cm_store_quarantine_add(d->m->store, &q, &id, &d->err) < 0)
+	if (d->msg == NULL) {
+		/* unparsed (limits, a crash): the raw scan still names it
+		 * for whoever reviews the quarantine */
+		hdr_subject = cm_mime_header(d->data, d->len, "Subject");
+		hdr_msgid = cm_mime_header(d->data, d->len, "Message-ID");
+		hdr_from = cm_mime_header(d->data, d->len, "From");
+		q.subject = hdr_subject;
+		if (hdr_msgid != NULL) {
+			char *id_s = cm_str_trim(hdr_msgid);
+			size_t n = strlen(id_s);
+
+			if (n > 2 && id_s[0] == '<' && id_s[n - 1] == '>') {
+				memmove(id_s, id_s + 1, n - 2);
+				id_s[n - 2] = '\0';
+			}
+			q.message_id = id_s;
+		}
+		if (q.sender == NULL)
+			q.sender = hdr_from;
+	}
+	rc = cm_store_quarantine_add(d->m->store, &q, &id, &d->err);
+	free(hdr_subject);
+	free(hdr_msgid);
+	free(hdr_from);
+	if (rc < 0)
 		return store_fail(d, "quarantine");
 	snprintf(detail, sizeof(detail), "quarantine=%lld source=%s reason=%s",
 		 (long long)id, d->env->source, reason);
