@@ -117,3 +117,50 @@ install: $(PROGS)
 
 clean:
 	rm -rf build build-san var/demo var/test
+
+# ---- eval and fuzz (issue 4) ----------------------------------------
+#   make eval                 casemail inspect over ../shared/corpus: a table
+#   make fuzz FUZZ_SECONDS=60 each libFuzzer target for FUZZ_SECONDS seconds
+CORPUS ?= ../shared/corpus
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD := build-fuzz
+FUZZ_CC ?= clang
+FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -O1 -g -fno-omit-frame-pointer \
+	-fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	-Iinclude -DCM_CONFIG_PATH='"/etc/casemail/casemail.conf"' \
+	-DCM_DATADIR='"/usr/local/share/casemail"'
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o)
+FUZZ_TARGETS := $(FUZZ_BUILD)/fuzz_inspect $(FUZZ_BUILD)/fuzz_keys
+
+.PHONY: fuzz fuzz-build
+eval: $(BUILD)/casemail
+	@python3 scripts/eval.py --casemail $(BUILD)/casemail \
+		--corpus $(CORPUS) --samples maildir-samples
+
+$(FUZZ_BUILD)/%.o: %.c $(wildcard include/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link $(PKG_CFLAGS) \
+		-c -o $@ $<
+$(FUZZ_BUILD)/libfuzzcm.a: $(FUZZ_LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+$(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/fuzz/fuzz_%.o $(FUZZ_BUILD)/libfuzzcm.a
+	$(FUZZ_CC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(PKG_LIBS)
+
+fuzz-build: $(FUZZ_TARGETS)
+
+fuzz: fuzz-build
+	@mkdir -p $(FUZZ_BUILD)/corpus-inspect $(FUZZ_BUILD)/corpus-keys \
+		$(FUZZ_BUILD)/artifacts
+	$(FUZZ_BUILD)/fuzz_inspect -max_total_time=$(FUZZ_SECONDS) \
+		-max_len=65536 -timeout=10 -rss_limit_mb=2048 \
+		-artifact_prefix=$(FUZZ_BUILD)/artifacts/inspect- \
+		$(FUZZ_BUILD)/corpus-inspect $(CORPUS) maildir-samples \
+		tests/data
+	$(FUZZ_BUILD)/fuzz_keys -max_total_time=$(FUZZ_SECONDS) \
+		-max_len=256 -timeout=10 \
+		-artifact_prefix=$(FUZZ_BUILD)/artifacts/keys- \
+		$(FUZZ_BUILD)/corpus-keys fuzz/seeds-keys
+
+# keep test objects (they are intermediate files of the pattern rule)
+.SECONDARY:

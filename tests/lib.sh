@@ -24,8 +24,13 @@ T_N=0
 T_FAIL=0
 OUT=""
 ERR=""
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
-export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+# Sanitizer reports go to files that finish checks, so that a report
+# from a child process (whose exit the mda would turn into a quarantine)
+# still fails the test.
+mkdir -p "$W/sanitizer"
+chmod 1777 "$W/sanitizer"
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:log_path=$W/sanitizer/asan"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$W/sanitizer/ubsan"
 
 t_report() { # status desc
 	T_N=$((T_N + 1))
@@ -76,6 +81,10 @@ unlike() {
 		t_report 1 "$1"; else t_report 0 "$1"; fi
 }
 finish() {
+	if ls "$W/sanitizer/" 2>/dev/null | grep -q .; then
+		head -c 4000 "$W"/sanitizer/* | sed 's/^/# /'
+		t_report 1 "no sanitizer reports"
+	fi
 	echo "1..$T_N"
 	[ "$T_FAIL" = 0 ] || exit 1
 	exit 0

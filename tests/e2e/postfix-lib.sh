@@ -244,6 +244,7 @@ minimal_backoff_time = 2s
 maximal_backoff_time = 4s
 daemon_timeout = 600s
 export_environment = TZ MAIL_CONFIG LANG ASAN_OPTIONS UBSAN_OPTIONS
+import_environment = MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ LANG=C POSTLOG_SERVICE POSTLOG_HOSTNAME ASAN_OPTIONS UBSAN_OPTIONS
 EOF
 	argv=${PF_PIPE_ARGV:-"$BIN/casemail-mda -c $CONF --sender \${sender} --recipient \${recipient} --queue-id \${queue_id}"}
 	cat >"$PF_ETC/master.cf" <<EOF
