@@ -8,8 +8,5 @@ M=$2
 BIN=$3
 sh "$(dirname "$0")/init-store.sh" "$W" "$BIN" "$4"
 mkdir -p "$W/Maildir/tmp" "$W/Maildir/cur" "$W/Maildir/new"
-for f in "$M"/cur/*; do
-	b=$(basename "$f")
-	ln "$f" "$W/Maildir/new/${b%%:*}"
-done
+cp -al "$M/cur/." "$W/Maildir/new/"
 "$BIN/casemail-mda" -c "$W/casemail.conf" --maildir "$W/Maildir"

@@ -253,6 +253,14 @@ int cm_store_victim_update(struct cm_store *st, const struct cm_victim *v,
 int cm_store_raw_put(struct cm_store *st, const void *data, size_t len,
 		     int64_t *raw_id_r, char *sha_hex_r,
 		     const char **error_r);
+/*
+ * cm_store_raw_put_sha - the same, with the SHA-256 (64 lower-case hex
+ * digits) the caller computed already: hashing a large message twice is
+ * the costliest part of a batch ingest.
+ */
+int cm_store_raw_put_sha(struct cm_store *st, const void *data, size_t len,
+			 const char *sha_hex, int64_t *raw_id_r,
+			 const char **error_r);
 /* cm_store_raw_get - the bytes (caller frees with free()) */
 int cm_store_raw_get(struct cm_store *st, int64_t raw_id, char **data_r,
 		     size_t *len_r, const char **error_r);

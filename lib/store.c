@@ -2228,17 +2228,27 @@ int
 cm_store_raw_put(struct cm_store *st, const void *data, size_t len,
 		 int64_t *raw_id_r, char *sha_hex_r, const char **error_r)
 {
-	sqlite3_stmt *s = NULL;
 	char hex[65];
-	int ret, rc;
 
-	need_txn(st);
 	cm_token_sha256_hex(data, len, hex);
 	if (sha_hex_r != NULL)
 		memcpy(sha_hex_r, hex, sizeof(hex));
+	return cm_store_raw_put_sha(st, data, len, hex, raw_id_r, error_r);
+}
+
+/* cm_store_raw_put_sha - keep raw bytes whose SHA-256 the caller has */
+int
+cm_store_raw_put_sha(struct cm_store *st, const void *data, size_t len,
+		     const char *sha_hex, int64_t *raw_id_r,
+		     const char **error_r)
+{
+	sqlite3_stmt *s = NULL;
+	int ret, rc;
+
+	need_txn(st);
 	if ((ret = prep(st, S_RAW_ADD, &s, error_r)) < 0)
 		goto out;
-	bind_text(st, s, 1, hex);
+	bind_text(st, s, 1, sha_hex);
 	bind_int(st, s, 2, (int64_t)len);
 	bind_blob(st, s, 3, data, len);
 	bind_int(st, s, 4, cm_now());
@@ -2248,7 +2258,7 @@ cm_store_raw_put(struct cm_store *st, const void *data, size_t len,
 	s = NULL;
 	if ((ret = prep(st, S_RAW_ID, &s, error_r)) < 0)
 		goto out;
-	bind_text(st, s, 1, hex);
+	bind_text(st, s, 1, sha_hex);
 	rc = step(st, s);
 	if (rc != SQLITE_ROW) {
 		ret = fail(st, rc == SQLITE_DONE ? SQLITE_INTERNAL : rc,

@@ -40,8 +40,7 @@
 #include "cm_addr.h"
 #include "cm_authres.h"
 #include "cm_log.h"
-#include "cm_mime.h"
-#include "cm_trim.h"
+#include "cm_inspect.h"
 #include "cm_work.h"
 #include "mda.h"
 
@@ -53,7 +52,8 @@ struct dctx {
 	size_t len;
 	const struct mda_envelope *env;
 	struct mda_result *res;
-	struct cm_msg *msg;
+	struct cm_inspect *in; /* the one inspect path (cm_inspect) */
+	struct cm_msg *msg;    /* in->msg */
 	const char *key; /* dedupe key */
 	char sha[65];
 	int64_t raw_id;
@@ -116,8 +116,8 @@ keep_raw(struct dctx *d)
 {
 	if (d->raw_id != 0)
 		return 0;
-	if (cm_store_raw_put(d->m->store, d->data, d->len, &d->raw_id, NULL,
-			     &d->err) < 0)
+	if (cm_store_raw_put_sha(d->m->store, d->data, d->len, d->sha,
+				 &d->raw_id, &d->err) < 0)
 		return store_fail(d, "raw");
 	return 0;
 }
@@ -189,51 +189,6 @@ quarantine(struct dctx *d, const char *reason)
 	return record(d, "quarantine", id);
 }
 
-/* auto_reply_reason - why msg is an automatic message, or NULL */
-static const char *
-auto_reply_reason(const struct cm_msg *msg, const struct mda_envelope *env)
-{
-	static const char *subjects[] = {
-		"Automatic reply:", "Auto:", "Autoreply:", "Auto-Reply:",
-		"Auto Reply:", "Out of Office", "Out of the Office",
-		"Abwesenheitsnotiz", "Réponse automatique",
-		"Respuesta automática",
-	};
-
-	if (msg->auto_submitted != NULL &&
-	    strncasecmp(msg->auto_submitted, "no", 2) != 0)
-		return "auto-submitted";
-	if (msg->x_autoreply)
-		return "x-autoreply";
-	if (msg->precedence != NULL &&
-	    (strncasecmp(msg->precedence, "bulk", 4) == 0 ||
-	     strncasecmp(msg->precedence, "junk", 4) == 0 ||
-	     strncasecmp(msg->precedence, "list", 4) == 0))
-		return "precedence";
-	if (msg->x_auto_response_suppress != NULL)
-		return "x-auto-response-suppress";
-	if (env->sender != NULL &&
-	    (*env->sender == '\0' || strcmp(env->sender, "<>") == 0))
-		return "null sender";
-	for (size_t i = 0; msg->subject != NULL && i < CM_ARRAY_SIZE(subjects);
-	     i++)
-		if (cm_str_has_prefix_ci(msg->subject, subjects[i]))
-			return "subject";
-	return NULL;
-}
-
-/* raw_has_ci - does the raw message contain needle, ASCII case-blind */
-static bool
-raw_has_ci(const char *data, size_t len, const char *needle)
-{
-	size_t n = strlen(needle);
-
-	for (size_t i = 0; n <= len && i <= len - n; i++)
-		if (strncasecmp(data + i, needle, n) == 0)
-			return true;
-	return false;
-}
-
 /* sender_of - the address that speaks for the message: From, else the
  * envelope sender */
 static const char *
@@ -246,23 +201,38 @@ sender_of(const struct dctx *d)
 	return NULL;
 }
 
+/* auto_reason - why the message is automatic (kind not reply), else
+ * NULL; *event_r tells the event kind to record */
+static const char *
+auto_reason(const struct dctx *d, const char **event_r)
+{
+	*event_r = "auto_reply";
+	switch (d->in->kind) {
+	case CM_KIND_REPLY:
+		return NULL;
+	case CM_KIND_AUTO_REPLY:
+	case CM_KIND_OTHER:
+		return d->in->kind_why;
+	default:
+		*event_r = "event";
+		return cm_kind_name(d->in->kind);
+	}
+}
+
 /* post - add the message to a thread with attachments; what follows
  * (notices) is cm_work_post's business */
 static int
 post(struct dctx *d, struct cm_post *p, enum mda_outcome outcome)
 {
-	struct cm_trim t = { 0 };
 	int64_t id = 0;
 	int ret = CM_ETEMP;
 
 	if (keep_raw(d) < 0)
 		return CM_ETEMP;
 	if (p->body == NULL) {
-		alarm((unsigned)d->m->cfg->child_timeout);
-		cm_trim_text(d->msg->body, &t);
-		alarm(0);
-		p->body = t.body;
-		p->quoted = t.quoted;
+		/* trimmed by cm_inspect_parse, the same path as inspect */
+		p->body = d->in->trim.body;
+		p->quoted = d->in->trim.quoted;
 	}
 	p->body_full = d->msg->body;
 	p->subject = d->msg->subject;
@@ -290,7 +260,6 @@ post(struct dctx *d, struct cm_post *p, enum mda_outcome outcome)
 	d->res->outcome = outcome;
 	ret = record(d, "message", id);
 out:
-	cm_trim_clear(&t);
 	return ret;
 }
 
@@ -330,13 +299,13 @@ set_case_ref(struct dctx *d, int64_t case_id)
 static int
 as_victim(struct dctx *d, const struct cm_victim *v, bool verified)
 {
-	const char *why = auto_reply_reason(d->msg, d->env);
+	const char *event, *why = auto_reason(d, &event);
 	const char *from = sender_of(d);
 	struct cm_post p;
 	bool same;
 
 	if (why != NULL)
-		return post_event(d, v->case_id, "auto_reply", why);
+		return post_event(d, v->case_id, event, why);
 	same = from != NULL && v->email != NULL &&
 	       cm_addr_equal(from, v->email);
 	if (!same && !verified)
@@ -422,7 +391,7 @@ route_case(struct dctx *d, const char *ref_in, bool note)
 {
 	struct cm_case c = { 0 };
 	struct cm_post p;
-	const char *why, *err = NULL;
+	const char *why, *event, *err = NULL;
 	int64_t officer_id = 0;
 	char *ref;
 	int rc, ret;
@@ -449,9 +418,9 @@ route_case(struct dctx *d, const char *ref_in, bool note)
 		ret = quarantine(d, why);
 		goto out;
 	}
-	why = auto_reply_reason(d->msg, d->env);
+	why = auto_reason(d, &event);
 	if (why != NULL) {
-		ret = post_event(d, c.id, "auto_reply", why);
+		ret = post_event(d, c.id, event, why);
 		goto out;
 	}
 	if (!note && strcmp(c.status, "open") != 0) {
@@ -475,25 +444,42 @@ out:
 	return ret;
 }
 
-/* looks_like_bounce - the subject of a non-standard failure notice */
-static bool
-looks_like_bounce(const struct cm_msg *msg)
+/* bounce_notice - a report about notice n: a permanent failure fails
+ * it and scores the address; a delay or an auto-reply is recorded */
+static int
+bounce_notice(struct dctx *d, const struct cm_notice *n)
 {
-	static const char *marks[] = {
-		"undeliver", "delivery status notification (failure)",
-		"mail delivery failed", "failure notice", "returned mail",
-		"delivery failure", "mail system error", "delivery has failed",
-		"non remis", "unzustellbar",
-	};
-	const char *s = msg->subject;
+	const struct cm_bounce *b = &d->in->bounce;
+	char reason[300];
+	const char *diag = NULL;
+	bool dead = false;
 
-	if (msg->report_type != NULL &&
-	    strcmp(msg->report_type, "delivery-status") == 0)
-		return true;
-	for (size_t i = 0; s != NULL && i < CM_ARRAY_SIZE(marks); i++)
-		if (strcasestr(s, marks[i]) != NULL)
-			return true;
-	return false;
+	if (set_case_ref(d, n->case_id) < 0)
+		return store_fail(d, "case");
+	switch (d->in->kind) {
+	case CM_KIND_DELAY:
+		return post_event(d, n->case_id, "event", "delivery delayed");
+	case CM_KIND_AUTO_REPLY:
+		return post_event(d, n->case_id, "auto_reply",
+				  d->in->kind_why);
+	case CM_KIND_BOUNCE:
+		break;
+	default:
+		return post_event(d, n->case_id, "event",
+				  "mail to a bounce address");
+	}
+	for (size_t i = 0; i < b->n_rcpts && diag == NULL; i++)
+		if (b->rcpts[i].permanent)
+			diag = b->rcpts[i].diagnostic != NULL ?
+			       b->rcpts[i].diagnostic : b->rcpts[i].status;
+	snprintf(reason, sizeof(reason), "bounced: %s",
+		 diag != NULL ? diag : d->msg->subject != NULL ?
+		 d->msg->subject : "(no subject)");
+	if (cm_work_bounce(&d->w, n->id, reason, &dead, &d->err) < 0)
+		return store_fail(d, "bounce");
+	return post_event(d, n->case_id, "bounce",
+			  dead ? "address now undeliverable"
+			       : "notice failed");
 }
 
 /* route_bounce - bounce+KEY: the VERP address of one notice */
@@ -501,10 +487,7 @@ static int
 route_bounce(struct dctx *d, const char *key)
 {
 	struct cm_notice n;
-	const char *why;
-	char reason[200];
-	int64_t notice_id, case_id;
-	bool dead = false, failed, delayed;
+	int64_t notice_id;
 	int rc;
 
 	if (cm_addr_bounce_decode(d->m->secret, key, &notice_id) < 0)
@@ -514,27 +497,28 @@ route_bounce(struct dctx *d, const char *key)
 		return quarantine(d, "bounce for an unknown notice");
 	if (rc < 0)
 		return store_fail(d, "notice");
-	case_id = n.case_id;
-	if (set_case_ref(d, case_id) < 0)
-		return store_fail(d, "case");
+	return bounce_notice(d, &n);
+}
 
-	why = auto_reply_reason(d->msg, d->env);
-	failed = raw_has_ci(d->data, d->len, "\naction: failed");
-	delayed = raw_has_ci(d->data, d->len, "\naction: delayed");
-	if (!failed && delayed)
-		return post_event(d, case_id, "event", "delivery delayed");
-	if (!failed && why != NULL && strcmp(why, "null sender") != 0)
-		return post_event(d, case_id, "auto_reply", why);
-	if (!failed && why == NULL && !looks_like_bounce(d->msg))
-		return post_event(d, case_id, "event",
-				  "mail to a bounce address");
-	snprintf(reason, sizeof(reason), "bounced: %s",
-		 d->msg->subject != NULL ? d->msg->subject : "(no subject)");
-	if (cm_work_bounce(&d->w, notice_id, reason, &dead, &d->err) < 0)
-		return store_fail(d, "bounce");
-	return post_event(d, case_id, "bounce",
-			  dead ? "address now undeliverable"
-			       : "notice failed");
+/* route_returned - a bounce or delay not sent to bounce+KEY whose
+ * returned headers carry the Message-ID of one of our notices; 1 when
+ * no notice matches (route on), else the result */
+static int
+route_returned(struct dctx *d)
+{
+	struct cm_notice n;
+	const char *id = d->in->bounce.orig_message_id;
+	int rc;
+
+	if ((d->in->kind != CM_KIND_BOUNCE && d->in->kind != CM_KIND_DELAY) ||
+	    id == NULL)
+		return 1;
+	rc = cm_store_notice_find_msgid(d->m->store, id, &n, &d->err);
+	if (rc == CM_ENOENT)
+		return 1;
+	if (rc < 0)
+		return store_fail(d, "notice");
+	return bounce_notice(d, &n);
 }
 
 /* find_victim - a victim of case_id whose address is the sender */
@@ -658,7 +642,9 @@ route(struct dctx *d)
 		ret = route_bounce(d, ext);
 		break;
 	default:
-		ret = route_fallback(d);
+		ret = route_returned(d);
+		if (ret == 1)
+			ret = route_fallback(d);
 		break;
 	}
 	free(ext);
@@ -707,8 +693,11 @@ mda_deliver(struct mda *m, const char *data, size_t len,
 	}
 
 	alarm((unsigned)m->cfg->child_timeout);
-	rc = cm_mime_parse(data, len, &m->cfg->limits, &d.msg, &perr);
+	rc = cm_inspect_parse(data, len, &m->cfg->limits, env->sender, &d.in,
+			      &perr);
 	alarm(0);
+	if (rc == 0)
+		d.msg = d.in->msg;
 	if (rc < 0) {
 		char reason[256];
 
@@ -721,7 +710,8 @@ mda_deliver(struct mda *m, const char *data, size_t len,
 out:
 	if (ret < 0)
 		res->status = CM_DS_TEMP;
-	cm_msg_free(&d.msg);
+	d.msg = NULL;
+	cm_inspect_free(&d.in);
 	free(key);
 	return ret;
 }
