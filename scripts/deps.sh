@@ -6,7 +6,7 @@
 # missing ones. Not root and something missing: says what, exits 1.
 set -eu
 PKGS="build-essential pkg-config libgmime-3.0-dev libsqlite3-dev sqlite3
-libsodium-dev libcurl4-gnutls-dev libetpan-dev libxml2-dev libjansson-dev
+libsodium-dev nettle-dev libcurl4-gnutls-dev libetpan-dev libxml2-dev libjansson-dev
 libcmocka-dev postfix swaks dovecot-imapd procps jq"
 
 missing=""
