@@ -132,6 +132,8 @@ record(struct dctx *d, const char *what, int64_t id)
 	return 0;
 }
 
+static const char *recipient_of(const struct dctx *d);
+
 /* quarantine - keep the message whole with the reason */
 static int
 quarantine(struct dctx *d, const char *reason)
@@ -148,7 +150,7 @@ quarantine(struct dctx *d, const char *reason)
 	q.reason = reason;
 	q.sender = d->msg != NULL && d->msg->from != NULL ? d->msg->from
 							  : d->env->sender;
-	q.recipient = d->env->recipient;
+	q.recipient = d->msg != NULL ? recipient_of(d) : d->env->recipient;
 	q.queue_id = d->env->queue_id;
 	q.message_id = d->msg != NULL ? d->msg->message_id : NULL;
 	q.subject = d->msg != NULL ? d->msg->subject : NULL;
