@@ -74,7 +74,7 @@ is "and is moved out of new/" "$(ls "$M/new" | wc -l)" 0
 # Interrupted at random and run again: no loss, no duplicates.
 M2=$W/Maildir2
 mkdir -p "$M2/new" "$M2/cur" "$M2/tmp"
-N=600
+N=1000
 for i in $(seq 1 $N); do mkmsg "$M2/new" "5$(printf %04d "$i").M1P1.host" "k$i" "$RCPT"; done
 SEED=${SEED:-$$}
 echo "# seed $SEED"
@@ -85,8 +85,8 @@ while [ "$runs" -lt 40 ]; do
 	runs=$((runs + 1))
 	setsid $MDA --maildir "$M2" >"$W/run.out" 2>&1 &
 	pid=$!
-	# a pseudo-random pause of 0..299 ms, then SIGKILL the whole group
-	ms=$(( (SEED * 1103515245 + runs * 12345) % 300 ))
+	# a pseudo-random pause of 0..119 ms, then SIGKILL the whole group
+	ms=$(( (SEED * 1103515245 + runs * 12345) % 120 ))
 	[ "$ms" -lt 0 ] && ms=$(( -ms ))
 	sleep "$(printf '0.%03d' "$ms")"
 	if kill -0 "$pid" 2>/dev/null; then
