@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cmd_inspect.h"
 #include "cm_addr.h"
 #include "cm_log.h"
 
@@ -118,6 +119,8 @@ static const struct command commands[] = {
 	  "address reply REF VICTIM_ID" },
 	{ "address", "bounce", cmd_address_bounce, NEED_STORE, 1, 1, "",
 	  "address bounce NOTICE_ID" },
+	{ "inspect", NULL, cmd_inspect, NEED_NONE, 1, 1, "json",
+	  "inspect FILE|- [--json]" },
 	{ "help", NULL, cmd_help, NEED_NONE, 0, 1, "", "help [COMMAND]" },
 };
 

@@ -87,6 +87,19 @@ struct cm_msg {
 	size_t n_defects;
 	size_t n_parts;
 	size_t depth;
+
+	/* reports (RFC 6522) and returned messages, for cm_bounce and
+	 * cm_classify; all UTF-8 with LF line ends, or NULL if absent */
+	char *report_status;    /* first message/delivery-status (or
+				   global-delivery-status) part, decoded */
+	char *report_feedback;  /* first message/feedback-report part */
+	char *returned_headers; /* header block of the returned message:
+				   text/rfc822-headers or the first
+				   message/rfc822 part outside others */
+	char *text_all;   /* every inline text/plain part outside embedded
+			     messages, joined by blank lines (bounded) */
+	bool has_mdn;     /* a message/disposition-notification part */
+	char *x_failed_recipients; /* X-Failed-Recipients value or NULL */
 };
 
 /* cm_mime_init - g_mime_init(); call once per process */

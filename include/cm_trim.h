@@ -22,6 +22,15 @@ struct cm_trim {
  * frees with cm_trim_clear). Returns 0. */
 int cm_trim_text(const char *text, struct cm_trim *t);
 
+/*
+ * cm_trim_html - the same for an HTML body html[0..len) (UTF-8): the
+ * quoted structure (blockquote, gmail_quote, Outlook's reply separators,
+ * Apple Mail's type=cite, Yahoo and Thunderbird quote blocks) is cut
+ * before the rest is turned into text and trimmed as cm_trim_text does.
+ * quoted holds the text of what was cut. Returns 0.
+ */
+int cm_trim_html(const char *html, size_t len, struct cm_trim *t);
+
 /* cm_trim_clear - free the strings of t and zero it */
 void cm_trim_clear(struct cm_trim *t);
 

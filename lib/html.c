@@ -45,6 +45,14 @@ struct out {
 	int pre;         /* depth of <pre> elements entered */
 	int line_start;  /* nothing but the indent written on this line */
 	int pend_space;  /* white space seen, not yet written */
+	/* cm_html_split */
+	int split;       /* 1: cut at the first quote; 2: prefix quotes */
+	xmlNodePtr cut;  /* the first quote marker, once seen */
+	int header_cut;  /* the marker is a header: all after it is old */
+	size_t cut_at;   /* bytes of b before the cut */
+	int in_marker;   /* depth of marker elements entered after cut */
+	size_t after;    /* visible bytes after the cut outside markers */
+	int qdepth;      /* blockquotes entered (split == 2) */
 };
 
 /* Elements whose content is never shown. */
@@ -153,6 +161,13 @@ para_break(struct out *o)
 static void
 put_visible(struct out *o, const char *p, size_t n)
 {
+	int k;
+
+	if (o->line_start && o->split == 2)
+		for (k = 0; k < o->qdepth; k++)
+			(void)cm_buf_puts(&o->b, "> ");
+	if (o->cut != NULL && o->in_marker == 0 && !o->header_cut)
+		o->after += n;
 	if (o->pend_space && !o->line_start)
 		(void)cm_buf_putc(&o->b, ' ');
 	o->pend_space = 0;
@@ -186,6 +201,10 @@ put_text(struct out *o, const unsigned char *s)
 		}
 		if (s[0] == 0xc2 && s[1] == 0xa0) {
 			/* no-break space: a space that does not collapse */
+			if (o->line_start && o->split) {
+				s += 2;
+				continue;
+			}
 			if (o->pend_space && !o->line_start)
 				(void)cm_buf_putc(&o->b, ' ');
 			o->pend_space = 0;
@@ -259,6 +278,123 @@ same_as_text(const char *text, size_t n, const char *href)
 	return n == hn && strncmp(text, h, n) == 0;
 }
 
+/* attr_lower - the attribute name of node in lower case into buf, or
+ * "" (at most cap - 1 bytes) */
+static const char *
+attr_lower(xmlNodePtr node, const char *name, char *buf, size_t cap)
+{
+	xmlChar *v = xmlGetProp(node, (const xmlChar *)name);
+	size_t i;
+
+	buf[0] = '\0';
+	if (v == NULL)
+		return buf;
+	for (i = 0; v[i] != '\0' && i + 1 < cap; i++)
+		buf[i] = (char)(v[i] >= 'A' && v[i] <= 'Z' ? v[i] + 32 : v[i]);
+	buf[i] = '\0';
+	xmlFree(v);
+	return buf;
+}
+
+/* class_token - true if the class list cls has a token ending in tok */
+static int
+class_token(const char *cls, const char *tok)
+{
+	const char *p = cls, *e;
+	size_t k = strlen(tok), n;
+
+	while (*p != '\0') {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		e = p;
+		while (*e != '\0' && *e != ' ' && *e != '\t')
+			e++;
+		n = (size_t)(e - p);
+		if (n >= k && memcmp(e - k, tok, k) == 0)
+			return 1;
+		p = e;
+	}
+	return 0;
+}
+
+/*
+ * marker - the kind of quote marker node is: 0 none, 1 a container (the
+ * quote is inside: blockquote, gmail_quote, yahoo_quoted), 2 a header
+ * (everything after it is the old message: Outlook's divRplyFwdMsg and
+ * border-top blocks, Hotmail's stopSpelling, Thunderbird's
+ * moz-cite-prefix, OLK_SRC_BODY_SECTION, OutlookMessageHeader)
+ */
+static int
+marker(xmlNodePtr node, const char *name)
+{
+	char cls[256], id[64], style[512];
+
+	if (strcmp(name, "blockquote") == 0)
+		return 1;
+	if (strcmp(name, "div") != 0 && strcmp(name, "hr") != 0 &&
+	    strcmp(name, "span") != 0 && strcmp(name, "p") != 0)
+		return 0;
+	attr_lower(node, "class", cls, sizeof(cls));
+	attr_lower(node, "id", id, sizeof(id));
+	if (class_token(cls, "gmail_quote") || class_token(cls, "yahoo_quoted")
+	    || class_token(cls, "protonmail_quote") ||
+	    class_token(cls, "zmail_extra"))
+		return 1;
+	if (class_token(cls, "moz-cite-prefix") ||
+	    class_token(cls, "outlookmessageheader") ||
+	    class_token(id, "divrplyfwdmsg") || class_token(id, "stopspelling")
+	    || class_token(id, "olk_src_body_section"))
+		return 2;
+	if (strcmp(name, "div") == 0) {
+		attr_lower(node, "style", style, sizeof(style));
+		if (strstr(style, "border-top:solid") != NULL ||
+		    strstr(style, "border-top: solid") != NULL ||
+		    strstr(style, "border-top-style: solid") != NULL ||
+		    strstr(style, "border-top-style:solid") != NULL)
+			return 2;
+	}
+	return 0;
+}
+
+/* split_enter - note quote markers on the way in */
+static void
+split_enter(struct out *o, xmlNodePtr node, const char *name)
+{
+	int k;
+
+	if (o->split == 2) {
+		if (strcmp(name, "blockquote") == 0)
+			o->qdepth++;
+		return;
+	}
+	k = marker(node, name);
+	if (k == 0)
+		return;
+	if (o->cut == NULL) {
+		line_break(o);
+		o->cut = node;
+		o->header_cut = k == 2;
+		o->cut_at = o->b.len;
+	}
+	if (o->cut != NULL)
+		o->in_marker++;
+}
+
+/* split_leave - note quote markers on the way out */
+static void
+split_leave(struct out *o, xmlNodePtr node, const char *name)
+{
+	if (o->split == 2) {
+		if (strcmp(name, "blockquote") == 0 && o->qdepth > 0) {
+			o->qdepth--;
+			line_break(o);
+		}
+		return;
+	}
+	if (o->cut != NULL && o->in_marker > 0 && marker(node, name) != 0)
+		o->in_marker--;
+}
+
 /* enter - handle the start of node; returns 1 to walk its children */
 static int
 enter(struct out *o, xmlNodePtr node)
@@ -276,8 +412,16 @@ enter(struct out *o, xmlNodePtr node)
 	name = (const char *)node->name;
 	if (in_list(name, skip_tags, CM_ARRAY_SIZE(skip_tags)))
 		return 0;
+	if (o->split)
+		split_enter(o, node, name);
 	if (strcmp(name, "br") == 0) {
 		newline(o);
+		return 0;
+	}
+	if (o->split && strcmp(name, "hr") == 0) {
+		line_break(o);
+		put_visible(o, "----------", 10);
+		line_break(o);
 		return 0;
 	}
 	if (strcmp(name, "td") == 0 || strcmp(name, "th") == 0) {
@@ -307,6 +451,8 @@ leave(struct out *o, xmlNodePtr node)
 	if (node->type != XML_ELEMENT_NODE || node->name == NULL)
 		return;
 	name = (const char *)node->name;
+	if (o->split)
+		split_leave(o, node, name);
 	if (strcmp(name, "pre") == 0 && o->pre > 0)
 		o->pre--;
 	if (strcmp(name, "a") == 0) {
@@ -314,7 +460,8 @@ leave(struct out *o, xmlNodePtr node)
 		start = (size_t)(uintptr_t)node->_private;
 		if (start > o->b.len)
 			start = o->b.len;
-		if (href != NULL && !same_as_text(o->b.data + start,
+		if (href != NULL && !same_as_text(o->b.data != NULL ?
+						  o->b.data + start : "",
 						  o->b.len - start,
 						  (const char *)href)) {
 			put_visible(o, " <", 2);
@@ -433,6 +580,61 @@ out:
 		xmlFreeDoc(doc);
 	cm_buf_free(&o.b);
 	return ret;
+}
+
+/* cm_html_split - the text before the first quote and from there on */
+void
+cm_html_split(const char *html, size_t len, char **reply_r,
+	      char **quoted_r)
+{
+	struct out o;
+	htmlDocPtr doc = NULL;
+	char *t;
+	int opts = HTML_PARSE_RECOVER | HTML_PARSE_NOERROR |
+		   HTML_PARSE_NOWARNING | HTML_PARSE_NONET;
+
+	*reply_r = NULL;
+	*quoted_r = NULL;
+	memset(&o, 0, sizeof(o));
+	cm_buf_init(&o.b, 0);
+	o.line_start = 1;
+	o.split = 1;
+	if (html == NULL || len == 0 || len > (size_t)INT32_MAX)
+		goto out;
+	silence();
+	doc = htmlReadMemory(html, (int)len, NULL, "UTF-8", opts);
+	if (doc == NULL)
+		goto out;
+	walk(&o, doc);
+	if (o.cut != NULL && !o.header_cut && o.after > 0) {
+		/* an interleaved reply: quotes as "> " lines, no cut */
+		cm_buf_free(&o.b);
+		memset(&o, 0, sizeof(o));
+		cm_buf_init(&o.b, 0);
+		o.line_start = 1;
+		o.split = 2;
+		walk(&o, doc);
+	}
+	if (o.cut != NULL && o.split == 1) {
+		t = tidy(o.b.data != NULL ? o.b.data + o.cut_at : "",
+			 o.b.len - o.cut_at);
+		*quoted_r = cm_utf8_clean(t, strlen(t));
+		free(t);
+		o.b.len = o.cut_at;
+		if (o.b.data != NULL)
+			o.b.data[o.b.len] = '\0';
+	}
+out:
+	t = tidy(o.b.data != NULL ? o.b.data : "", o.b.len);
+	*reply_r = cm_utf8_clean(t, strlen(t));
+	free(t);
+	if (*quoted_r != NULL && **quoted_r == '\0') {
+		free(*quoted_r);
+		*quoted_r = NULL;
+	}
+	if (doc != NULL)
+		xmlFreeDoc(doc);
+	cm_buf_free(&o.b);
 }
 
 /* cm_html_escape - HTML-escaped copy of s; caller frees */

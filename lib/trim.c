@@ -3,45 +3,73 @@
  *
  * SYNOPSIS
  *	struct cm_trim t;
- *	cm_trim_text(msg->body, &t);
- *	store(t.body);
+ *	cm_trim_text(msg->body, &t);       (or cm_trim_html(html, len, &t))
+ *	store(t.body, t.quoted, t.signature);
  *	cm_trim_clear(&t);
  *
  * DESCRIPTION
- *	A simple first trimmer, linear in the input and without regular
- *	expressions. The text (CRLF or LF) is cut at the first line that
- *	starts quoted or forwarded material:
+ *	Linear in the input and without regular expressions: every test
+ *	is a fixed-string comparison on one line, or on at most
+ *	HEADER_LINES lines joined (at most HEADER_MAX bytes), and only
+ *	lines that end as a quote header does (':' or a full-width colon)
+ *	are joined at all.
  *
- *	- a quote header: "On ... wrote:", "Le ... a écrit :",
- *	  "Am ... schrieb ...:", "El ... escribió:", also when the header
- *	  is wrapped over two lines;
- *	- "-----Original Message-----", "---------- Forwarded message",
- *	  "Begin forwarded message:";
- *	- an Outlook block: "From:" followed within four lines by "Sent:"
- *	  or "Date:" and by "Subject:" or "To:";
- *	- a line of at least 20 underscores;
+ *	The text is cut at the first line that starts earlier mail:
  *
- *	and otherwise at the first '>' line of a trailing block made only
- *	of '>' lines and blank lines, so that an interleaved reply keeps
- *	its answers. A signature is the last "-- " (or "--") line and what
- *	follows when that is at most 10 lines, or a last line such as "Sent
- *	from my iPhone". A reply is never trimmed to nothing: if no text
- *	would be left, body is the whole text.
+ *	- a quote header: a line (or up to HEADER_LINES lines: clients wrap
+ *	  it) ending in ':' that holds a "wrote" verb in one of the common
+ *	  languages (wrote, a écrit, schrieb, escribió, ha scritto, skrev,
+ *	  schreef, napisal, kirjoitti, Russian, Chinese, Korean, Japanese,
+ *	  escreveu...) and
+ *	  a digit or '@' (a date, an address); or a line ending in ':' that
+ *	  holds an address and a time or date ("2014-03-20 8:48 GMT+01:00
+ *	  Name <a@b>:");
+ *	- an Outlook header block: a From label (From, De, Von, Van, Fra,
+ *	  Fran, Od, Da, Lahettaja, Russian, Chinese...) followed by
+ *	  Sent/Date/To/Subject
+ *	  labels in the next lines, or a From label whose value is an
+ *	  address; also the whole block on one line;
+ *	- a separator: "-----Original Message-----" and its translations, a
+ *	  dashed title naming a message ("---------- Forwarded message
+ *	  ---------", "---- On ... wrote ----"), "Begin forwarded message:",
+ *	  a line of 20 or more underscores, or a line of dashes right above
+ *	  an Outlook block.
+ *
+ *	A quote header that only introduces a '>' block followed by more
+ *	text of the writer (a bottom-posted or interleaved reply) does not
+ *	cut: the answers stay with the questions they answer. Without a
+ *	header, a trailing block of '>' lines (and blank lines) is cut.
+ *
+ *	Before the cut, the signature is the last "-- " (or "--", or "__")
+ *	line and what follows when that is at most SIG_MAX_LINES non-blank
+ *	lines, or a mobile client's line near the end ("Sent from my
+ *	iPhone", "Get Outlook for Android", "Envoyé de mon iPhone", "Von
+ *	meinem iPhone gesendet"...), or a last line "-Name".
+ *
+ *	A reply is never trimmed to nothing: if no text would be left, body
+ *	is the whole text and nothing is reported as removed.
+ *
+ *	cm_trim_html cuts the HTML structure first (cm_html_split) and
+ *	trims the text of what is left.
  *
  * SECURITY
- *	Linear time and memory; output is the input's own bytes with CRLF
- *	turned into LF.
+ *	Linear time and memory; the output is the input's own bytes with
+ *	CRLF turned into LF.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "cm_html.h"
 #include "cm_trim.h"
 #include "cm_util.h"
 
-#define SIG_MAX_LINES 10  /* a "-- " signature is at most this long */
-#define HEADER_MAX 400    /* longest quote header line considered */
-#define OUTLOOK_WINDOW 4  /* lines after "From:" holding Sent:/Subject: */
+#define SIG_MAX_LINES 10  /* non-blank lines after a "-- " signature */
+#define HEADER_MAX 400    /* bytes of a quote header, all lines */
+#define HEADER_LINES 6    /* lines a quote header may be wrapped over */
+#define OUTLOOK_WINDOW 6  /* lines after "From:" holding Sent:/Subject: */
 #define RULE_MIN 20       /* underscores in a separator line */
+#define MOBILE_TAIL 4     /* non-blank last lines a mobile line may lead */
 
 /* One line of the normalised text: s[off .. off+len). */
 struct line {
@@ -56,18 +84,93 @@ struct text {
 	size_t n;
 };
 
-/* Mobile client signatures recognised as the last line. */
+/* "wrote" in the languages of quote headers (lower case, UTF-8). */
+static const char *const verbs[] = {
+	"wrote", "writes", "a \xc3\xa9" "crit", "schrieb", "escribi\xc3\xb3",
+	"escribio", "ha escrito", "ha scritto", "scrisse", "skrev",
+	"schreef", "napisa\xc5\x82", "napisal", "kirjoitti",
+	"\xd0\xbd\xd0\xb0\xd0\xbf\xd0\xb8\xd1\x81\xd0\xb0\xd0\xbb",
+	"\xd0\xbf\xd0\xb8\xd1\x88\xd0\xb5\xd1\x82",
+	"\xe5\x86\x99\xe9\x81\x93",
+	"\xe5\xaf\xab\xe9\x81\x93",
+	"\xec\x9e\x91\xec\x84\xb1",
+	"\xe3\x81\xae\xe3\x83\xa1\xe3\x83\xbc\xe3\x83\xab",
+	"\xe6\x9b\xb8\xe3\x81\x8d\xe3\x81\xbe\xe3\x81\x97\xe3\x81\x9f",
+	"escreveu", "va escriure", "yazd\xc4\xb1", "\xc3\xadrta", "napsal",
+	"nap\xc3\xadsal", "\xce\xad\xce\xb3\xcf\x81\xce\xb1\xcf\x88\xce\xb5",
+	"kirjutas", "ra\xc5\xa1\xc4\x97", "rakst\xc4\xabja", "a scris",
+	"\xd0\xbd\xd0\xb0\xd0\xbf\xd0\xb8\xd1\x81\xd0\xb0",
+	"viết", "skrifa\xc3\xb0i", "kirjoittaa",
+};
+
+/* Labels of an Outlook header block, by role (lower case). */
+static const char *const from_labels[] = {
+	"from", "de", "von", "van", "fra", "fr\xc3\xa5n", "od", "da",
+	"l\xc3\xa4hett\xc3\xa4j\xc3\xa4", "\xd0\xbe\xd1\x82", "kimden",
+	"felad\xc3\xb3", "afzender", "mittente", "remetente", "frá",
+	"t\xe1\xbb\xab",
+	"\xe5\x8f\x91\xe4\xbb\xb6\xe4\xba\xba",
+	"\xe5\xb7\xae\xe5\x87\xba\xe4\xba\xba",
+	"\xeb\xb3\xb4\xeb\x82\xb8 \xec\x82\xac\xeb\x9e\x8c",
+};
+static const char *const other_labels[] = {
+	"sent", "date", "to", "subject", "cc", "envoy\xc3\xa9",
+	"envoy\xc3\xa9 le",
+	"\xc3\xa0", "a", "objet", "gesendet", "an", "betreff", "datum",
+	"verzonden", "aan", "onderwerp", "sendt", "til", "emne", "dato",
+	"skickat", "till", "\xc3\xa4mne", "enviado", "para", "asunto",
+	"assunto", "fecha", "data", "inviato", "oggetto", "wys\xc5\x82" "ano",
+	"do", "temat", "l\xc3\xa4hetetty", "vastaanottaja", "aihe",
+	"p\xc3\xa4iv\xc3\xa4m\xc3\xa4\xc3\xa4r\xc3\xa4",
+	"\xd0\xbe\xd1\x82\xd0\xbf\xd1\x80\xd0\xb0\xd0\xb2\xd0\xbb\xd0\xb5\xd0"
+	"\xbd\xd0\xbe", "\xd0\xba\xd0\xbe\xd0\xbc\xd1\x83",
+	"\xd1\x82\xd0\xb5\xd0\xbc\xd0\xb0", "\xd0\xb4\xd0\xb0\xd1\x82\xd0\xb0",
+	"kopie", "copie", "k\xc3\xb6" "ld\xc3\xb6tt", "t\xc3\xa1rgy",
+	"c\xc3\xadmzett", "odesl\xc3\xa1no", "komu", "p\xc5\x99" "edm\xc4\x9bt",
+	"g\xc3\xb6nderildi", "kime", "konu", "sent by",
+	"\xe5\x8f\x91\xe9\x80\x81\xe6\x97\xb6\xe9\x97\xb4",
+	"\xe6\x94\xb6\xe4\xbb\xb6\xe4\xba\xba",
+	"\xe4\xb8\xbb\xe9\xa2\x98", "\xe6\x8a\x84\xe9\x80\x81",
+	"\xe6\x97\xa5\xe6\x9c\x9f",
+	"\xe9\x80\x81\xe4\xbf\xa1\xe6\x97\xa5\xe6\x99\x82",
+	"\xe5\xae\x9b\xe5\x85\x88", "\xe4\xbb\xb6\xe5\x90\x8d",
+	"\xeb\xb0\x9b\xeb\x8a\x94 \xec\x82\xac\xeb\x9e\x8c",
+	"\xec\xa0\x9c\xeb\xaa\xa9", "\xeb\x82\xa0\xec\xa7\x9c",
+};
+
+/* Words of a dashed separator title (lower case). */
+static const char *const sep_words[] = {
+	"original", "forward", "message", "nachricht", "mensaje",
+	"messaggio", "bericht", "melding", "meddel", "wiadomo",
+	"mensagem", "zpr\xc3\xa1va", "viesti", "origine", "reply",
+	"\xd1\x81\xd0\xbe\xd0\xbe\xd0\xb1\xd1\x89\xd0\xb5\xd0\xbd\xd0\xb8",
+	"wrote", "weitergeleitet", "transf\xc3\xa9r\xc3\xa9", "reenviado",
+	"inoltrato", "doorgestuurd", "videresendt", "vidarebefordrat",
+	"przekazana", "encaminhada", "besked", "beskjed", "meldung",
+};
+
+/* Lines that start a forwarded message (lower case prefixes). */
+static const char *const fwd_starts[] = {
+	"begin forwarded message", "forwarded message",
+	"anfang der weitergeleiteten", "d\xc3\xa9" "but du message",
+	"inicio del mensaje reenviado", "inizio messaggio inoltrato",
+	"begin doorgestuurd bericht",
+};
+
+/* Mobile and app signatures (lower case prefixes of a line). */
 static const char *const mobile_sigs[] = {
-	"Sent from my iPhone",
-	"Sent from my iPad",
-	"Sent from my Android",
-	"Sent from my Samsung",
-	"Sent from Mail for Windows",
-	"Get Outlook for iOS",
-	"Get Outlook for Android",
-	"Sent from Yahoo Mail",
-	"Sent from Outlook",
-	"Sent from my BlackBerry",
+	"sent from my ", "sent from ", "sent with ", "sent via ",
+	"sent using ", "sent on the go", "get outlook for",
+	"envoy\xc3\xa9 de mon", "envoy\xc3\xa9 depuis", "von meinem",
+	"gesendet von", "gesendet mit", "enviado desde", "enviado do meu",
+	"enviado de mi", "inviato da", "verzonden vanaf", "verstuurd vanaf",
+	"skickat fr\xc3\xa5n", "sendt fra", "l\xc3\xa4hetetty",
+	"wys\xc5\x82" "ane z",
+	"\xd0\xbe\xd1\x82\xd0\xbf\xd1\x80\xd0\xb0\xd0\xb2"
+	"\xd0\xbb\xd0\xb5\xd0\xbd\xd0\xbe \xd1\x81",
+	"download outlook for", "get the outlook app",
+	"envoy\xc3\xa9 \xc3\xa0 partir de", "obtenir outlook pour",
+	"holen sie sich outlook",
 };
 
 /* split - copy text with CRLF and lone CR as LF and index its lines */
@@ -106,25 +209,40 @@ split(const char *text, struct text *t)
 	}
 }
 
-/* strip - the line without leading and trailing blanks */
+/* strip - the line without leading and trailing blanks (and U+00A0) */
 static const char *
 strip(const struct text *t, size_t i, size_t *len_r)
 {
 	const char *p = t->s + t->l[i].off;
 	size_t n = t->l[i].len;
 
-	while (n > 0 && (*p == ' ' || *p == '\t')) {
-		p++;
-		n--;
+	for (;;) {
+		if (n > 0 && (*p == ' ' || *p == '\t')) {
+			p++;
+			n--;
+		} else if (n >= 2 && (unsigned char)p[0] == 0xc2 &&
+			   (unsigned char)p[1] == 0xa0) {
+			p += 2;
+			n -= 2;
+		} else {
+			break;
+		}
 	}
-	while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
-		n--;
+	for (;;) {
+		if (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+			n--;
+		else if (n >= 2 && (unsigned char)p[n - 2] == 0xc2 &&
+			 (unsigned char)p[n - 1] == 0xa0)
+			n -= 2;
+		else
+			break;
+	}
 	*len_r = n;
 	return p;
 }
 
 /* blank - true if line i holds only white space */
-static int
+static bool
 blank(const struct text *t, size_t i)
 {
 	size_t n;
@@ -133,147 +251,126 @@ blank(const struct text *t, size_t i)
 	return n == 0;
 }
 
-/* starts - true if p[0..n) starts with prefix, ASCII case-blind */
-static int
-starts(const char *p, size_t n, const char *prefix)
+/* lower - lower-case ASCII copy of p[0..n) into buf[cap]; its length */
+static size_t
+lower(const char *p, size_t n, char *buf, size_t cap)
 {
-	size_t k = strlen(prefix);
+	size_t i;
 
-	return n >= k && strncasecmp(p, prefix, k) == 0;
+	if (n >= cap)
+		n = cap - 1;
+	for (i = 0; i < n; i++)
+		buf[i] = (p[i] >= 'A' && p[i] <= 'Z') ? (char)(p[i] + 32)
+						      : p[i];
+	buf[n] = '\0';
+	return n;
 }
 
-/* ends_phrase_colon - true if p[0..n) ends with phrase, optional blanks
- * or no-break spaces, and ':' */
-static int
-ends_phrase_colon(const char *p, size_t n, const char *phrase)
+/* any_of - true if lower-case buf[0..n) contains a word of list */
+static bool
+any_of(const char *buf, size_t n, const char *const *list, size_t count)
 {
-	size_t k = strlen(phrase);
+	size_t i;
 
-	if (n == 0 || p[n - 1] != ':')
-		return 0;
-	n--;
-	for (;;) {
-		if (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
-			n--;
-		else if (n >= 2 && (unsigned char)p[n - 2] == 0xc2 &&
-			 (unsigned char)p[n - 1] == 0xa0)
-			n -= 2; /* U+00A0 */
-		else if (n >= 3 && (unsigned char)p[n - 3] == 0xe2 &&
-			 (unsigned char)p[n - 2] == 0x80 &&
-			 (unsigned char)p[n - 1] == 0xaf)
-			n -= 3; /* U+202F */
-		else
-			break;
+	for (i = 0; i < count; i++)
+		if (memmem(buf, n, list[i], strlen(list[i])) != NULL)
+			return true;
+	return false;
+}
+
+/* prefix_of - true if lower-case buf starts with a prefix of list */
+static bool
+prefix_of(const char *buf, size_t n, const char *const *list,
+	  size_t count)
+{
+	size_t i, k;
+
+	for (i = 0; i < count; i++) {
+		k = strlen(list[i]);
+		if (n >= k && memcmp(buf, list[i], k) == 0)
+			return true;
 	}
-	return n >= k && strncasecmp(p + n - k, phrase, k) == 0;
+	return false;
 }
 
-/* contains - true if p[0..n) contains word (case-sensitive) */
-static int
-contains(const char *p, size_t n, const char *word)
+/* colon_end - true if p[0..n) ends with ':' or a full-width colon */
+static bool
+colon_end(const char *p, size_t n)
 {
-	size_t k = strlen(word), i;
-
-	for (i = 0; i + k <= n; i++)
-		if (p[i] == word[0] && memcmp(p + i, word, k) == 0)
-			return 1;
-	return 0;
+	return (n > 0 && p[n - 1] == ':') ||
+	       (n >= 3 && (unsigned char)p[n - 3] == 0xef &&
+		(unsigned char)p[n - 2] == 0xbc &&
+		(unsigned char)p[n - 1] == 0x9a);
 }
 
-/* header_end - true if p[0..n) is how quote header h ends */
-static int
-header_end(int h, const char *p, size_t n)
+/* has_digit - true if p[0..n) holds an ASCII digit */
+static bool
+has_digit(const char *p, size_t n)
 {
-	switch (h) {
-	case 0:
-		return ends_phrase_colon(p, n, "wrote");
-	case 1:
-		return ends_phrase_colon(p, n, "a \xc3\xa9" "crit");
-	case 2:
-		return n > 0 && p[n - 1] == ':' && contains(p, n, "schrieb");
-	default:
-		return ends_phrase_colon(p, n, "escribi\xc3\xb3");
-	}
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (p[i] >= '0' && p[i] <= '9')
+			return true;
+	return false;
 }
 
-/* quote_header - true if line i (maybe with i+1) is a quote header */
-static int
-quote_header(const struct text *t, size_t i)
+/* has_time - true if p[0..n) holds "d:dd" or a 4-digit year */
+static bool
+has_time(const char *p, size_t n)
 {
-	static const char *const intro[] = {"On ", "Le ", "Am ", "El "};
-	const char *p, *q;
-	size_t n, m, h;
+	size_t i, run = 0;
 
-	p = strip(t, i, &n);
-	if (n > HEADER_MAX)
-		return 0;
-	for (h = 0; h < CM_ARRAY_SIZE(intro); h++) {
-		if (n < 3 || strncmp(p, intro[h], 3) != 0)
-			continue;
-		if (header_end((int)h, p, n))
-			return 1;
-		if (i + 1 < t->n) {
-			q = strip(t, i + 1, &m);
-			if (m > 0 && n + m <= HEADER_MAX &&
-			    header_end((int)h, q, m))
-				return 1;
+	for (i = 0; i < n; i++) {
+		if (p[i] >= '0' && p[i] <= '9') {
+			if (++run == 4)
+				return true;
+			if (i + 3 < n && p[i + 1] == ':' && p[i + 2] >= '0' &&
+			    p[i + 2] <= '9' && p[i + 3] >= '0' &&
+			    p[i + 3] <= '9')
+				return true;
+		} else {
+			run = 0;
 		}
 	}
-	return 0;
+	return false;
 }
 
-/* separator - true if line i starts an original or forwarded message */
-static int
-separator(const struct text *t, size_t i)
+/* header_text - true if buf[0..n) (lower case, joined) is a quote
+ * header */
+static bool
+header_text(const char *buf, size_t n)
 {
-	const char *p;
-	size_t n, k;
-
-	p = strip(t, i, &n);
-	if (starts(p, n, "Begin forwarded message"))
-		return 1;
-	for (k = 0; k < n && p[k] == '_'; k++)
-		;
-	if (k == n && k >= RULE_MIN)
-		return 1;
-	for (k = 0; k < n && p[k] == '-'; k++)
-		;
-	if (k < 2)
-		return 0;
-	while (k < n && p[k] == ' ')
-		k++;
-	return starts(p + k, n - k, "Original Message") ||
-	       starts(p + k, n - k, "Forwarded message");
+	if (!colon_end(buf, n))
+		return false;
+	if (!has_digit(buf, n) && memchr(buf, '@', n) == NULL)
+		return false;
+	if (any_of(buf, n, verbs, CM_ARRAY_SIZE(verbs)))
+		return true;
+	/* "2014-03-20 8:48 GMT+01:00 Name <a@b.example>:" */
+	return memchr(buf, '@', n) != NULL && has_time(buf, n) && n < 250 &&
+	       (memchr(buf, '<', n) != NULL || buf[n - 2] != ' ');
 }
 
-/* outlook_block - true if line i starts "From:" then Sent:/Date: and
- * Subject:/To: within the next few lines */
-static int
-outlook_block(const struct text *t, size_t i)
+/* addr_cont - true if lower-case line buf[0..n) continues an address
+ * wrapped from the line before ("<" then "a@b.example> wrote:") */
+static bool
+addr_cont(const char *buf, size_t n)
 {
-	const char *p;
-	size_t n, j;
-	int date = 0, subj = 0;
+	size_t k;
 
-	p = strip(t, i, &n);
-	if (!starts(p, n, "From:") && !starts(p, n, "*From:*"))
-		return 0;
-	for (j = i + 1; j < t->n && j <= i + OUTLOOK_WINDOW; j++) {
-		p = strip(t, j, &n);
-		if (*p == '*' && n > 0) {
-			p++;
-			n--;
-		}
-		if (starts(p, n, "Sent:") || starts(p, n, "Date:"))
-			date = 1;
-		if (starts(p, n, "Subject:") || starts(p, n, "To:"))
-			subj = 1;
-	}
-	return date && subj;
+	if (n > 0 && (buf[0] == '<' || buf[0] == '('))
+		return true;
+	if (n >= 7 && memcmp(buf, "mailto:", 7) == 0)
+		return true;
+	for (k = 0; k < n && buf[k] != ' '; k++)
+		if (buf[k] == '@')
+			return true;
+	return false;
 }
 
 /* is_quote - true if line i is a '>' quote line */
-static int
+static bool
 is_quote(const struct text *t, size_t i)
 {
 	size_t n;
@@ -282,79 +379,484 @@ is_quote(const struct text *t, size_t i)
 	return n > 0 && *p == '>';
 }
 
-/* find_cut - index of the first line of quoted material, or t->n */
+/*
+ * quote_header - the number of lines (1..HEADER_LINES) of the quote
+ * header starting at line i, or 0. Lines are joined only up to a line
+ * that ends like a header, so a text without colons costs one look.
+ */
 static size_t
-find_cut(const struct text *t)
+quote_header(const struct text *t, size_t i)
 {
-	size_t i, cut = t->n;
+	char buf[HEADER_MAX + 1];
+	const char *p;
+	size_t n, k, len = 0, m;
+	bool gap = false;
 
-	for (i = 0; i < t->n; i++)
-		if (quote_header(t, i) || separator(t, i) ||
-		    outlook_block(t, i))
+	p = strip(t, i, &n);
+	if (n == 0 || *p == '>' || n > HEADER_MAX)
+		return 0;
+	for (k = 0; k < HEADER_LINES && i + k < t->n; k++) {
+		p = strip(t, i + k, &n);
+		if (k > 0) {
+			while (n > 0 && *p == '>') {
+				p++;
+				n--;
+			}
+			if (len + 1 + n > HEADER_MAX)
+				return 0;
+			if (n > 0)
+				buf[len++] = ' ';
+		}
+		m = lower(p, n, buf + len, sizeof(buf) - len);
+		if (k == 0 && !colon_end(buf, m) && !has_digit(buf, m) &&
+		    memchr(buf, '@', m) == NULL)
+			return 0; /* a wrapped header starts with a date */
+		if (n == 0)
+			gap = true;
+		if (k > 0 && colon_end(buf + len, m) &&
+		    header_text(buf + len, m) && !addr_cont(buf + len, m) &&
+		    (gap || has_digit(buf + len, m)))
+			return 0; /* the header starts on this later line */
+		len += m;
+		if (colon_end(buf, len))
+			return header_text(buf, len) ? k + 1 : 0;
+		if (n > 80 || (n > 0 && strchr(".!?", p[n - 1]) != NULL))
+			return 0;
+	}
+	return 0;
+}
+
+/* label_at - if p[0..n) starts with a label of list then ':', the
+ * offset after the colon, else 0 */
+static size_t
+label_at(const char *p, size_t n, const char *const *list, size_t count)
+{
+	char buf[64];
+	size_t i, k, j, m;
+
+	while (n > 0 && (*p == '*' || *p == '>')) {
+		p++;
+		n--;
+	}
+	m = lower(p, n < 40 ? n : 40, buf, sizeof(buf));
+	for (i = 0; i < count; i++) {
+		k = strlen(list[i]);
+		if (m < k + 1 || memcmp(buf, list[i], k) != 0)
+			continue;
+		j = k;
+		for (;;) {
+			if (j < m && (buf[j] == ' ' || buf[j] == '*'))
+				j++;
+			else if (j + 1 < m && (unsigned char)buf[j] == 0xc2 &&
+				 (unsigned char)buf[j + 1] == 0xa0)
+				j += 2;
+			else
+				break;
+		}
+		if (j < m && buf[j] == ':')
+			return j + 1;
+		if (j + 2 < m && (unsigned char)buf[j] == 0xef &&
+		    (unsigned char)buf[j + 1] == 0xbc &&
+		    (unsigned char)buf[j + 2] == 0x9a)
+			return j + 3;
+	}
+	return 0;
+}
+
+/* value_is_address - true if the value after a From label is a name
+ * and an address and nothing else */
+static bool
+value_is_address(const char *p, size_t n)
+{
+	const char *at = memchr(p, '@', n);
+
+	if (at == NULL || n > 200)
+		return false;
+	while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '*'))
+		n--;
+	return n > 0 && (p[n - 1] == '>' || p[n - 1] == ']' ||
+			 memchr(at, ' ', n - (size_t)(at - p)) == NULL);
+}
+
+/* outlook_block - true if line i starts an Outlook header block */
+static bool
+outlook_block(const struct text *t, size_t i)
+{
+	char buf[HEADER_MAX + 1];
+	const char *p, *q;
+	size_t n, qn, j, k, m, seen = 0, labels = 0;
+
+	p = strip(t, i, &n);
+	q = p;
+	qn = n;
+	while (qn > 0 && (*q == '*' || *q == '>')) {
+		q++;
+		qn--;
+	}
+	k = label_at(q, qn, from_labels, CM_ARRAY_SIZE(from_labels));
+	if (k == 0)
+		return false;
+	/* all labels on one line */
+	m = lower(q, qn, buf, sizeof(buf));
+	if (m > k && (memmem(buf, m, " sent:", 6) != NULL ||
+		      memmem(buf, m, " subject:", 9) != NULL) &&
+	    memmem(buf, m, " to:", 4) != NULL)
+		return true;
+	for (j = i + 1; j < t->n && seen < OUTLOOK_WINDOW; j++) {
+		p = strip(t, j, &n);
+		if (n == 0)
+			continue;
+		seen++;
+		if (label_at(p, n, other_labels, CM_ARRAY_SIZE(other_labels)))
+			labels++;
+		else if (labels == 0 && seen > 2)
+			break;
+	}
+	return labels >= 1 || value_is_address(q + k, qn - k);
+}
+
+/* dashed_title - true if p[0..n) is "--- words ---" naming a message */
+static bool
+dashed_title(const char *p, size_t n)
+{
+	char buf[HEADER_MAX + 1];
+	size_t k, m;
+
+	for (k = 0; k < n && (p[k] == '-' || p[k] == '=' || p[k] == '_');
+	     k++)
+		;
+	if (k < 2 || k == n || n > HEADER_MAX)
+		return false;
+	m = lower(p + k, n - k, buf, sizeof(buf));
+	if (k >= 5 && m > 5 && memcmp(buf + m - 5, "-----", 5) == 0)
+		return true; /* "----- Title -----" */
+	return any_of(buf, m, sep_words, CM_ARRAY_SIZE(sep_words)) ||
+	       any_of(buf, m, verbs, CM_ARRAY_SIZE(verbs));
+}
+
+/* rule - true if p[0..n) is only c, at least min times */
+static bool
+rule(const char *p, size_t n, char c, size_t min)
+{
+	size_t k;
+
+	for (k = 0; k < n && p[k] == c; k++)
+		;
+	return k == n && k >= min;
+}
+
+/* separator - true if line i starts an original or forwarded message */
+static bool
+separator(const struct text *t, size_t i)
+{
+	char buf[128];
+	const char *p;
+	size_t n, m, j, seen;
+
+	p = strip(t, i, &n);
+	if (n == 0)
+		return false;
+	m = lower(p, n, buf, sizeof(buf));
+	while (m > 0 && (buf[0] == '-' || buf[0] == ' ' || buf[0] == '*')) {
+		memmove(buf, buf + 1, m);
+		m--;
+	}
+	if (prefix_of(buf, m, fwd_starts, CM_ARRAY_SIZE(fwd_starts)))
+		return true;
+	if (dashed_title(p, n))
+		return true;
+	if (rule(p, n, '_', RULE_MIN))
+		return true;
+	if (!rule(p, n, '-', 10) && !rule(p, n, '_', 10))
+		return false;
+	/* a rule right above an Outlook block */
+	for (j = i + 1, seen = 0; j < t->n && seen < 2; j++) {
+		if (blank(t, j))
+			continue;
+		seen++;
+		if (outlook_block(t, j))
+			return true;
+	}
+	return false;
+}
+
+/* verb_colon - true if line i ends with ':' and holds a "wrote" verb */
+static bool
+verb_colon(const struct text *t, size_t i)
+{
+	char buf[HEADER_MAX + 1];
+	const char *p;
+	size_t n, m;
+
+	p = strip(t, i, &n);
+	if (n == 0 || n > HEADER_MAX || !colon_end(p, n))
+		return false;
+	m = lower(p, n, buf, sizeof(buf));
+	return any_of(buf, m, verbs, CM_ARRAY_SIZE(verbs));
+}
+
+/* K_* - what a line is */
+enum { K_BODY = 0, K_QUOTE, K_SIG };
+
+/* wrapped - true if line i, not a '>' line, sits between '>' lines as
+ * the rest of a long quoted line that a client wrapped */
+static bool
+wrapped(const struct text *t, size_t i)
+{
+	const char *p;
+	size_t n, pn;
+
+	if (i == 0 || i + 1 >= t->n || !is_quote(t, i - 1) ||
+	    !is_quote(t, i + 1))
+		return false;
+	p = strip(t, i, &n);
+	(void)strip(t, i - 1, &pn);
+	return n > 0 && (pn >= 60 || memchr(p, ' ', n) == NULL);
+}
+
+/* quote_end - the first line after the '>' block starting at i (blank
+ * and wrapped lines inside it included) that is neither, or t->n */
+static size_t
+quote_end(const struct text *t, size_t i)
+{
+	while (i < t->n && (is_quote(t, i) || blank(t, i) || wrapped(t, i)))
+		i++;
+	return i;
+}
+
+/* forward_mark - true if line i starts a forwarded message */
+static bool
+forward_mark(const struct text *t, size_t i)
+{
+	char buf[128];
+	const char *p;
+	size_t n, m, k;
+
+	p = strip(t, i, &n);
+	for (k = 0; k < n && (p[k] == '-' || p[k] == ' ' || p[k] == '*');
+	     k++)
+		;
+	m = lower(p + k, n - k, buf, sizeof(buf));
+	return prefix_of(buf, m, fwd_starts, CM_ARRAY_SIZE(fwd_starts)) ||
+	       (k >= 2 && (memmem(buf, m, "forward", 7) != NULL ||
+			   memmem(buf, m, "weitergeleitet", 14) != NULL ||
+			   memmem(buf, m, "transf\xc3\xa9r\xc3\xa9", 10) !=
+				   NULL ||
+			   memmem(buf, m, "reenviado", 9) != NULL ||
+			   memmem(buf, m, "inoltrato", 9) != NULL));
+}
+
+/* date_block - true if line i is a Date/Sent label line followed by at
+ * least two more header labels (an Outlook block that starts with the
+ * date) */
+static bool
+date_block(const struct text *t, size_t i)
+{
+	static const char *const first[] = { "date", "sent", "datum",
+					      "envoy\xc3\xa9", "gesendet" };
+	const char *p;
+	size_t n, j, seen = 0, labels = 0;
+
+	p = strip(t, i, &n);
+	if (label_at(p, n, first, CM_ARRAY_SIZE(first)) == 0)
+		return false;
+	for (j = i + 1; j < t->n && seen < 4; j++) {
+		p = strip(t, j, &n);
+		if (n == 0)
+			continue;
+		seen++;
+		if (label_at(p, n, other_labels,
+			     CM_ARRAY_SIZE(other_labels)) ||
+		    label_at(p, n, from_labels, CM_ARRAY_SIZE(from_labels)))
+			labels++;
+		else
+			break;
+	}
+	return labels >= 2;
+}
+
+/*
+ * find_cut - mark quoted lines in kind[] and return the index of the
+ * first line of the trailing quoted material (t->n if none). A quote
+ * header followed by a '>' block is quoted together with the block and
+ * the blank lines after it, wherever it is; the writer's text around it
+ * stays. A forwarded message is never cut: it is what the writer sends.
+ */
+static size_t
+find_cut(const struct text *t, unsigned char *kind)
+{
+	size_t i, j, h, e, q, cut = t->n;
+
+	for (i = 0; i < t->n; i++) {
+		if (is_quote(t, i)) {
+			i = quote_end(t, i) - 1;
+			continue;
+		}
+		if (forward_mark(t, i))
+			return t->n;
+		h = quote_header(t, i);
+		if (h > 0) {
+			e = i + h;
+			while (e < t->n && blank(t, e))
+				e++;
+			if (e < t->n && is_quote(t, e) &&
+			    (q = quote_end(t, e)) < t->n) {
+				/* header and block inside the writer's text */
+				for (j = i; j < q; j++)
+					kind[j] = K_QUOTE;
+				i = q - 1;
+				continue;
+			}
 			return i;
+		}
+		if (separator(t, i) || outlook_block(t, i) || date_block(t, i))
+			return i;
+	}
 	/* the trailing block of quote and blank lines */
 	i = t->n;
-	while (i > 0 && (blank(t, i - 1) || is_quote(t, i - 1))) {
+	while (i > 0 && (blank(t, i - 1) || is_quote(t, i - 1) ||
+			 kind[i - 1] == K_QUOTE || wrapped(t, i - 1))) {
 		i--;
-		if (is_quote(t, i))
+		if (is_quote(t, i) || kind[i] == K_QUOTE)
 			cut = i;
 	}
+	/* a "... wrote:" line right above the trailing quote goes with it */
+	for (i = cut; i > 0 && i < t->n && blank(t, i - 1); i--)
+		;
+	if (cut < t->n && i > 0 && verb_colon(t, i - 1))
+		cut = i - 1;
 	return cut;
 }
 
 /* mobile_sig - true if line i is a mobile client's signature */
-static int
+static bool
 mobile_sig(const struct text *t, size_t i)
 {
+	char buf[128];
 	const char *p;
-	size_t n, k;
+	size_t n, m, k, words = 1;
 
 	p = strip(t, i, &n);
-	if (n > 80)
-		return 0;
-	for (k = 0; k < CM_ARRAY_SIZE(mobile_sigs); k++)
-		if (starts(p, n, mobile_sigs[k]))
-			return 1;
-	return 0;
+	if (n > 100)
+		return false;
+	for (k = 0; k < n; k++)
+		if (p[k] == ' ')
+			words++;
+	if (words > 7)
+		return false;
+	m = lower(p, n, buf, sizeof(buf));
+	return prefix_of(buf, m, mobile_sigs, CM_ARRAY_SIZE(mobile_sigs));
 }
 
-/* find_sig - first line of the signature within lines [0, end), or end */
-static size_t
-find_sig(const struct text *t, size_t end)
+/* dash_name - true if line i is "-Name" (at most three words) */
+static bool
+dash_name(const struct text *t, size_t i)
 {
-	size_t i;
 	const char *p;
+	size_t n, k, words = 1;
 
-	while (end > 0 && blank(t, end - 1))
-		end--;
+	p = strip(t, i, &n);
+	if (n < 2 || n > 40 || p[0] != '-' || p[1] == '-' || p[1] == ' ')
+		return false;
+	for (k = 1; k < n; k++)
+		if (p[k] == ' ')
+			words++;
+	return words <= 3;
+}
+
+/* sig_delim - true if line i is "-- ", "--" or "__" */
+static bool
+sig_delim(const struct text *t, size_t i)
+{
+	const char *p = t->s + t->l[i].off;
+	size_t n = t->l[i].len;
+
+	while (n > 0 && p[n - 1] == ' ')
+		n--;
+	return (n == 2 && (memcmp(p, "--", 2) == 0 ||
+			   memcmp(p, "__", 2) == 0));
+}
+
+/* body_line - true if line i is a non-blank line of the body */
+static bool
+body_line(const struct text *t, const unsigned char *kind, size_t i)
+{
+	return kind[i] == K_BODY && !blank(t, i);
+}
+
+/* find_sig - first line of the signature within the body lines before
+ * end, or end */
+static size_t
+find_sig(const struct text *t, const unsigned char *kind, size_t end)
+{
+	size_t i, nb = 0, sig = end;
+
 	for (i = end; i > 0; i--) {
-		p = t->s + t->l[i - 1].off;
-		if ((t->l[i - 1].len == 3 && memcmp(p, "-- ", 3) == 0) ||
-		    (t->l[i - 1].len == 2 && memcmp(p, "--", 2) == 0)) {
-			if (end - (i - 1) <= SIG_MAX_LINES)
-				return i - 1;
+		if (kind[i - 1] != K_BODY)
+			continue;
+		if (sig_delim(t, i - 1)) {
+			if (nb <= SIG_MAX_LINES)
+				sig = i - 1;
 			break;
 		}
+		if (!blank(t, i - 1))
+			nb++;
+		if (nb > SIG_MAX_LINES)
+			break;
 	}
-	if (end > 0 && mobile_sig(t, end - 1))
-		return end - 1;
-	return end;
+	for (i = end, nb = 0; i > 0 && nb < MOBILE_TAIL; i--) {
+		if (!body_line(t, kind, i - 1))
+			continue;
+		nb++;
+		if (mobile_sig(t, i - 1) && i - 1 < sig)
+			sig = i - 1;
+	}
+	for (i = sig; i > 0 && !body_line(t, kind, i - 1); i--)
+		;
+	if (i > 0 && dash_name(t, i - 1))
+		sig = i - 1;
+	return sig;
 }
 
-/* join - lines [from, to) joined with LF, trailing blank lines dropped;
- * NULL if nothing but white space (caller frees with free()) */
+/* join_kind - the lines of kind k joined with LF, blank lines at either
+ * end dropped; NULL if nothing but white space (caller frees) */
 static char *
-join(const struct text *t, size_t from, size_t to)
+join_kind(const struct text *t, const unsigned char *kind, int k)
 {
-	size_t start, end;
+	struct cm_buf b;
+	size_t i, pend = 0;
+	bool any = false;
+	char *r;
 
-	while (to > from && blank(t, to - 1))
-		to--;
-	if (to == from)
-		return NULL;
-	start = t->l[from].off;
-	end = t->l[to - 1].off + t->l[to - 1].len;
-	return cm_xstrndup(t->s + start, end - start);
+	cm_buf_init(&b, 0);
+	for (i = 0; i < t->n; i++) {
+		if (kind[i] != k)
+			continue;
+		if (blank(t, i)) {
+			pend += any;
+			continue;
+		}
+		for (; pend > 0; pend--)
+			(void)cm_buf_putc(&b, '\n');
+		if (any)
+			(void)cm_buf_putc(&b, '\n');
+		(void)cm_buf_append(&b, t->s + t->l[i].off, t->l[i].len);
+		any = true;
+	}
+	r = any ? cm_buf_steal(&b) : NULL;
+	cm_buf_free(&b);
+	return r;
+}
+
+/* rule_line - true if line i is only dashes, underscores or '=' */
+static bool
+rule_line(const struct text *t, size_t i)
+{
+	const char *p;
+	size_t n;
+
+	p = strip(t, i, &n);
+	return rule(p, n, '-', 3) || rule(p, n, '_', 3) || rule(p, n, '=', 3);
 }
 
 /* cm_trim_text - split text into body, quoted and signature */
@@ -362,24 +864,69 @@ int
 cm_trim_text(const char *text, struct cm_trim *t)
 {
 	struct text x;
-	size_t cut, sig;
+	unsigned char *kind;
+	size_t i, cut, sig;
 
 	memset(t, 0, sizeof(*t));
 	memset(&x, 0, sizeof(x));
 	split(text != NULL ? text : "", &x);
-	cut = find_cut(&x);
-	sig = find_sig(&x, cut);
-	t->body = join(&x, 0, sig);
+	kind = cm_xcalloc(x.n + 1, 1);
+	cut = find_cut(&x, kind);
+	for (i = cut; i < x.n; i++)
+		kind[i] = K_QUOTE;
+	/* a rule line that only separated what was cut goes with it */
+	for (i = cut; i > 0 && (blank(&x, i - 1) || kind[i - 1] != K_BODY);
+	     i--)
+		;
+	if (i > 0 && rule_line(&x, i - 1))
+		kind[i - 1] = K_QUOTE;
+	sig = find_sig(&x, kind, cut);
+	for (i = sig; i < cut; i++)
+		if (kind[i] == K_BODY)
+			kind[i] = K_SIG;
+	t->body = join_kind(&x, kind, K_BODY);
 	if (t->body != NULL) {
-		t->quoted = join(&x, cut, x.n);
-		t->signature = join(&x, sig, cut);
+		t->quoted = join_kind(&x, kind, K_QUOTE);
+		t->signature = join_kind(&x, kind, K_SIG);
 	} else {
-		t->body = join(&x, 0, x.n);
+		memset(kind, K_BODY, x.n);
+		t->body = join_kind(&x, kind, K_BODY);
 		if (t->body == NULL)
-			t->body = cm_xstrdup(x.s);
+			t->body = cm_xstrdup("");
 	}
+	free(kind);
 	free(x.l);
 	free(x.s);
+	return 0;
+}
+
+/* cm_trim_html - cut the HTML structure, then trim the text */
+int
+cm_trim_html(const char *html, size_t len, struct cm_trim *t)
+{
+	char *reply = NULL, *quoted = NULL, *q;
+
+	cm_html_split(html, len, &reply, &quoted);
+	cm_trim_text(reply, t);
+	if (quoted != NULL && *quoted != '\0') {
+		if (t->quoted != NULL) {
+			q = cm_xasprintf("%s\n\n%s", t->quoted, quoted);
+			free(t->quoted);
+			t->quoted = q;
+		} else {
+			t->quoted = quoted;
+			quoted = NULL;
+		}
+	}
+	if (t->body == NULL || *t->body == '\0') {
+		/* never trim to nothing: keep the whole text */
+		cm_trim_clear(t);
+		free(reply);
+		reply = cm_html_to_text(html, len);
+		cm_trim_text(reply, t);
+	}
+	free(quoted);
+	free(reply);
 	return 0;
 }
 

@@ -58,13 +58,14 @@ static const struct tcase cases[] = {
 	{"See below.\n\n-----Original Message-----\nFrom: Officer\n"
 	 "Sent: Monday\nTo: me\nSubject: case\n\nold text\n",
 	 "See below.", 1, 0},
-	/* 7: Gmail forward */
+	/* 7: a forward is what the writer sends: kept whole */
 	{"FYI\n\n---------- Forwarded message ---------\nFrom: x\n"
 	 "Date: y\n\nforwarded text\n",
-	 "FYI", 1, 0},
-	/* 8: Apple Mail forward */
+	 "FYI\n\n---------- Forwarded message ---------\nFrom: x\n"
+	 "Date: y\n\nforwarded text", 0, 0},
+	/* 8: Apple Mail forward, kept whole */
 	{"Look at this.\n\nBegin forwarded message:\n\nFrom: x\n",
-	 "Look at this.", 1, 0},
+	 "Look at this.\n\nBegin forwarded message:\n\nFrom: x", 0, 0},
 	/* 9: Outlook header block without a separator line */
 	{"My answer.\n\nFrom: Officer Smith <a@force.example>\n"
 	 "Sent: 01 January 2024 10:00\nTo: Victim\nSubject: RE: case\n\n"
@@ -121,6 +122,57 @@ static const struct tcase cases[] = {
 	/* 27: a mobile signature alone is kept */
 	{"Sent from Yahoo Mail on Android\n", "Sent from Yahoo Mail on "
 	 "Android", 0, 0},
+	/* 28: bottom post: header and quote go, the answer stays */
+	{"On 04/19/2011 07:10 AM, Roman wrote:\n> Test\nHello\n",
+	 "Hello", 1, 0},
+	/* 29: a reply wrapped around a quote */
+	{"Test reply\n\nOn 04/19/2011 07:10 AM, Roman wrote:\n\n>\n> Test\n"
+	 "\nRegards, Roman\n", "Test reply\n\nRegards, Roman", 1, 0},
+	/* 30: a header whose address wrapped onto the next line */
+	{"Hello\n02.04.2012 14:20 \xd0\xbf\xd0\xbe\xd0\xbb\xd1\x8c\xd0\xb7"
+	 "\xd0\xbe\xd0\xb2\xd0\xb0\xd1\x82\xd0\xb5\xd0\xbb\xd1\x8c "
+	 "\"bob@x.example\" <\nbob@x.example> \xd0\xbd\xd0\xb0\xd0\xbf"
+	 "\xd0\xb8\xd1\x81\xd0\xb0\xd0\xbb:\n\n> Hi\n", "Hello", 1, 0},
+	/* 31: date and address without a verb (Gmail, some locales) */
+	{"Thanks.\n\n2014-03-20 8:48 GMT+01:00 R\xc3\xa9mi <r@d.example>:\n\n"
+	 "old\n", "Thanks.", 1, 0},
+	/* 32: Polish, Danish, Chinese headers */
+	{"Ok.\n\nW dniu 7 stycznia 2015 15:24 u\xc5\xbcytkownik P "
+	 "<p@g.example> napisa\xc5\x82:\n\nold\n", "Ok.", 1, 0},
+	{"Ok.\n\nDen 08/06/2015 kl. 21.21 skrev T <t@e.example>:\n\nold\n",
+	 "Ok.", 1, 0},
+	{"Ok.\n\n\xe5\x9c\xa8 2016\xe5\xb9\xb4 T <t@e.example> \xe5\x86"
+	 "\x99\xe9\x81\x93\xef\xbc\x9a\n\nold\n", "Ok.", 1, 0},
+	/* 35: a French Outlook block */
+	{"Oui.\n\nDe : Agent <a@f.example>\nEnvoy\xc3\xa9 : lundi\n"
+	 "\xc3\x80 : moi\nObjet : dossier\n\nold\n", "Oui.", 1, 0},
+	/* 36: a block that starts with the date */
+	{"Blah\n\nDate: Wed, 16 May 2012 00:15:02 -0600\nTo: k@e.example\n"
+	 "Subject: x\n\nold\n", "Blah", 1, 0},
+	/* 37: a lone From: line with an address starts the quote */
+	{"Thanks.\n\nFrom: foo@example.com <foo@example.com>\n\nold\n",
+	 "Thanks.", 1, 0},
+	/* 38: "-Name" closing line is a signature */
+	{"Fine by me.\n\n-Abhishek Kona\n", "Fine by me.", 0, 1},
+	/* 39: a sentence starting "Sent from my" is no signature */
+	{"Here.\n\nSent from my desk, is much easier then my mobile "
+	 "phone.\n", "Here.\n\nSent from my desk, is much easier then my "
+	 "mobile phone.", 0, 0},
+	/* 40: lines that look like headers but are prose stay */
+	{"On the surface, this looks like a quote header.\n\nOn average, "
+	 "it works:\nthe data comes From: our database.\n",
+	 "On the surface, this looks like a quote header.\n\nOn average, "
+	 "it works:\nthe data comes From: our database.", 0, 0},
+	/* 41: a dashed title in Danish */
+	{"Hej\n\n-------- Oprindelig besked --------\nFra: A <a@b.example>\n"
+	 "old\n", "Hej", 1, 0},
+	/* 42: a wrapped line inside a quote does not end it */
+	{"Blah\n\nOn Monday, 24 September, 2012 at 3:46 PM, bob wrote:\n\n"
+	 "> View ticket (http://example.com/action\n_nonce=3dd518)\n> x\n",
+	 "Blah", 1, 0},
+	/* 43: a French mobile signature before an Outlook rule */
+	{"Merci\n\nEnvoy\xc3\xa9 de mon iPhone\n_______________________"
+	 "_________\nDe : x\nold\n", "Merci", 1, 1},
 };
 
 /* test_table - every row trims as expected */
@@ -191,6 +243,30 @@ test_linear(void **state)
 	}
 }
 
+/* test_long_quote - a 750 KB quote trims in well under a second */
+static void
+test_long_quote(void **state)
+{
+	struct cm_buf b;
+	struct cm_trim t;
+	clock_t t0;
+
+	(void)state;
+	cm_buf_init(&b, 0);
+	cm_buf_puts(&b, "Short answer.\n\nOn Mon, 1 Jan 2024, A <a@b.example> "
+		    "wrote:\n");
+	while (b.len < 750 * 1024)
+		cm_buf_puts(&b, "> a long quoted line of an old message, "
+			    "again and again: 12:30 wrote\n");
+	t0 = clock();
+	cm_trim_text(b.data, &t);
+	assert_true((double)(clock() - t0) / CLOCKS_PER_SEC < 0.25);
+	assert_string_equal(t.body, "Short answer.");
+	assert_non_null(t.quoted);
+	cm_trim_clear(&t);
+	cm_buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -198,6 +274,7 @@ main(void)
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_parts),
 		cmocka_unit_test(test_linear),
+		cmocka_unit_test(test_long_quote),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

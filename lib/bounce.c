@@ -1,0 +1,953 @@
+/*
+ * bounce.c - delivery status notifications and their failed recipients
+ *
+ * SYNOPSIS
+ *	struct cm_bounce b;
+ *	cm_bounce_parse(msg, &b);
+ *	cm_bounce_clear(&b);
+ *
+ * DESCRIPTION
+ *	Three readings, the first that finds recipients wins:
+ *
+ *	1. RFC 3464: the message/delivery-status part (decoded by mime, so
+ *	   base64 works), else per-recipient fields found in a text part of
+ *	   a malformed report. Field groups are separated by blank lines;
+ *	   each group with Final-Recipient (or Original-Recipient) is one
+ *	   recipient with Action, Status and Diagnostic-Code. Delivered,
+ *	   relayed and expanded recipients are no failures.
+ *	2. X-Failed-Recipients (Exim).
+ *	3. Free text, before the copy of the returned message: an address
+ *	   counts as a failed recipient when it stands alone on its line, is
+ *	   followed by ':' or '...', sits in a list introduced by a sentence
+ *	   about the failed recipients, or shares its line with a failure
+ *	   word or an SMTP/enhanced status code. Addresses of the original
+ *	   sender, of the reporting system and postmaster addresses are
+ *	   never recipients. A delay warning is told from a failure by its
+ *	   sentences ("will continue to try", "not yet been delivered")
+ *	   unless a sentence says the system gave up.
+ *
+ *	Whether the message is a failure notice at all needs structure: a
+ *	report with failed recipients, X-Failed-Recipients, or a
+ *	mailer-daemon/postmaster/null sender or bounce subject together
+ *	with a sentence that says delivery failed. A reply ("Re:",
+ *	"Fwd:") from a person is never a bounce.
+ *
+ *	RFC 3461, 3463, 3464, 6522, 6533.
+ *
+ * SECURITY
+ *	Linear time: every keyword search uses memmem on one lower-cased
+ *	line; the free-text scan reads at most MAX_SCAN bytes.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cm_bounce.h"
+#include "cm_util.h"
+
+#define MAX_SCAN (256 * 1024) /* bytes of free text looked at */
+#define MAX_LINE 2048         /* bytes of one line looked at */
+#define MAX_FIELD 1024        /* bytes of one DSN field value */
+#define LIST_LINES 12         /* lines a recipient list may span */
+
+/* A line of text: p[0..n). */
+struct span {
+	const char *p;
+	size_t n;
+};
+
+/* Sentences that say delivery failed (lower case). */
+static const char *const fail_phrases[] = {
+	"could not be delivered", "couldn't be delivered",
+	"could not deliver", "couldn't deliver", "was not delivered",
+	"were not delivered", "not be delivered", "undeliverable",
+	"undelivered", "delivery failed", "delivery has failed",
+	"delivery to the following", "failed permanently",
+	"permanent error", "permanent fatal", "fatal error",
+	"fatal delivery", "not able to deliver", "wasn't able to deliver",
+	"was not able to deliver", "unable to deliver", "delivery failure",
+	"failed to deliver", "delivery problem", "user unknown",
+	"unknown user", "no such user", "no such recipient",
+	"no such mailbox", "does not exist", "doesn't exist",
+	"mailbox unavailable", "mailbox not found", "recipient rejected",
+	"did not reach", "could not be reached", "cannot be reached",
+	"returned mail", "message was returned", "has been returned",
+	"being returned", "mail delivery failed", "non-delivery",
+	"nondeliverable", "non remis", "unzustellbar", "nicht zugestellt",
+	"konnte nicht", "no se pudo entregar", "non recapitato",
+	"impossible de remettre", "pas pu \xc3\xaatre remis",
+	"did not receive your message", "not delivered to",
+	"following address(es) failed", "addresses failed",
+	"returning message to sender", "delivery status notification",
+	"has been delayed", "delivery attempts will continue",
+	"not yet been delivered", "could not be sent", "message rejected",
+	"not accepting mail", "doesn't have a", "not a valid",
+	"invalid recipient", "account is disabled",
+	"account has been disabled", "over quota", "mailbox is full",
+	"mailbox full", "quota exceeded", "relay denied",
+	"relaying denied", "message bounced", "bounced", "failure notice",
+	"recipient address rejected", "unknown recipient",
+	"recipient unknown", "address rejected", "blocked",
+	"rejected your message", "rejected by", "was rejected",
+	"permanently rejected", "invalid address", "no mailbox",
+	"delivery notification", "mail system error",
+};
+
+/* Words that make an address on the same line a failed recipient. */
+static const char *const line_hints[] = {
+	"unknown", "not exist", "n't exist", "no such", "invalid",
+	"disabled", "inactive", "reject", "refused", "fail", "unavailable",
+	"not found", "undeliver", "could not", "couldn't", "unable",
+	"quota", "full", "denied", "permanent", "bounce", "not deliver",
+	"error", "recipient", "mailbox", "user", "account", "not reach",
+	"deliver", "blocked", "spam", "expired", "suspended", "rcpt",
+	"destinat", "not accept", "not allowed", "no mx", "host",
+	"timed out", "problem", "address", "addressee", "nicht",
+};
+
+/* Sentences of a delay warning. */
+static const char *const delay_phrases[] = {
+	"will continue to", "will keep trying", "will retry",
+	"will be retried", "still trying", "will try again",
+	"not yet been delivered", "has not yet been", "not been delivered yet",
+	"delivery attempts will continue", "no action is required",
+	"you do not need to take any action", "this is just a warning",
+	"this is a warning", "warning: message", "delayed",
+	"delivery delayed", "will be attempted again",
+	"continue to attempt delivery", "retry delivery",
+	"temporarily deferred", "keep trying",
+};
+
+/* Sentences that say the system gave up. */
+static const char *const gaveup_phrases[] = {
+	"given up", "giving up", "gave up", "not going to try again",
+	"permanent", "fatal", "will not be retried", "too long",
+	"has been removed from the mail queue", "could not be delivered",
+	"failed", "no longer",
+};
+
+/* Lines after which the returned message follows. */
+static const char *const copy_marks[] = {
+	"original message follows", "below this line is a copy",
+	"this is a copy of the message", "returned mail follows",
+	"message text follows", "unsent message below",
+	"original message headers", "----- original message",
+	"original message ---", "message headers follow",
+	"headers of the original message", "returned message follows",
+	"original message:",
+	"copy of the original", "text of the message follows",
+	"headers of your message follow", "undelivered message follows",
+	"your message reads", "the message follows",
+};
+
+/* Local parts that are never a failed recipient. */
+static const char *const system_locals[] = {
+	"postmaster", "mailer-daemon", "mailerdaemon", "mail-daemon",
+	"maildaemon", "mdaemon", "daemon",
+};
+
+/* lower_line - lower-cased copy of s into buf (at most MAX_LINE) */
+static size_t
+lower_line(struct span s, char *buf)
+{
+	size_t i, n = s.n < MAX_LINE ? s.n : MAX_LINE;
+
+	for (i = 0; i < n; i++)
+		buf[i] = (s.p[i] >= 'A' && s.p[i] <= 'Z') ? (char)(s.p[i] + 32)
+							  : s.p[i];
+	buf[n] = '\0';
+	return n;
+}
+
+/* has - true if lower-case buf[0..n) contains one of the phrases */
+static bool
+has(const char *buf, size_t n, const char *const *list, size_t count)
+{
+	size_t i;
+
+	for (i = 0; i < count; i++)
+		if (memmem(buf, n, list[i], strlen(list[i])) != NULL)
+			return true;
+	return false;
+}
+
+/* next_line - the line at *pos of text[0..len), advancing *pos */
+static bool
+next_line(const char *text, size_t len, size_t *pos, struct span *s)
+{
+	const char *nl;
+	size_t e;
+
+	if (*pos >= len)
+		return false;
+	nl = memchr(text + *pos, '\n', len - *pos);
+	e = nl != NULL ? (size_t)(nl - text) : len;
+	s->p = text + *pos;
+	s->n = e - *pos;
+	if (s->n > 0 && s->p[s->n - 1] == '\r')
+		s->n--;
+	*pos = nl != NULL ? e + 1 : len;
+	return true;
+}
+
+/* is_blank - true if s holds only white space */
+static bool
+is_blank(struct span s)
+{
+	size_t i;
+
+	for (i = 0; i < s.n; i++)
+		if (s.p[i] != ' ' && s.p[i] != '\t')
+			return false;
+	return true;
+}
+
+/* local_char - true if c may appear in an unquoted local part */
+static bool
+local_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || strchr("!#$%&'*+/=?^_`{|}~.-", c)
+						!= NULL;
+}
+
+/* domain_char - true if c may appear in a domain */
+static bool
+domain_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_';
+}
+
+/*
+ * find_addr - the first address in p[from..n): its start and end in
+ * *b_r and *e_r. Linear: the scans stop at '@' and never go back past
+ * from. X.400 "SMTP=" and "rfc822;" prefixes are cut off.
+ */
+static bool
+find_addr(const char *p, size_t n, size_t from, size_t *b_r, size_t *e_r)
+{
+	size_t i, b, e, k;
+	bool dot;
+
+	for (i = from; i < n; i++) {
+		if (p[i] != '@')
+			continue;
+		b = i;
+		while (b > from && local_char(p[b - 1]) && i - b < 128)
+			b--;
+		while (b < i && (p[b] == '.' || p[b] == '\'' || p[b] == '='))
+			b++;
+		for (k = i; k > b; k--)
+			if (p[k - 1] == '=')
+				break;
+		if (k > b && k - b >= 4 &&
+		    strncasecmp(p + k - 5 >= p + b ? p + k - 5 : p + b,
+				"smtp=", 5) == 0)
+			b = k;
+		e = i + 1;
+		dot = false;
+		while (e < n && domain_char(p[e]) && e - i < 256) {
+			if (p[e] == '.')
+				dot = true;
+			e++;
+		}
+		while (e > i + 1 && (p[e - 1] == '.' || p[e - 1] == '-'))
+			e--;
+		dot = dot && memchr(p + i + 1, '.', e - i - 1) != NULL;
+		if (b < i && e > i + 1 && dot) {
+			*b_r = b;
+			*e_r = e;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* system_addr - true for postmaster, mailer-daemon and the like */
+static bool
+system_addr(const char *a)
+{
+	const char *at = strchr(a, '@');
+	size_t i, n = at != NULL ? (size_t)(at - a) : strlen(a);
+
+	for (i = 0; i < CM_ARRAY_SIZE(system_locals); i++)
+		if (n == strlen(system_locals[i]) &&
+		    strncasecmp(a, system_locals[i], n) == 0)
+			return true;
+	return false;
+}
+
+/* one_line_copy - copy of p[0..n) as one printable line, at most max */
+static char *
+one_line_copy(const char *p, size_t n, size_t max)
+{
+	char *s, *c;
+	size_t i, k;
+
+	while (n > 0 && (*p == ' ' || *p == '\t')) {
+		p++;
+		n--;
+	}
+	if (n > max)
+		n = max;
+	s = cm_xstrndup(p, n);
+	for (i = 0, k = 0; s[i] != '\0'; i++) {
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) {
+			if (k > 0 && s[k - 1] != ' ')
+				s[k++] = ' ';
+			continue;
+		}
+		s[k++] = s[i];
+	}
+	while (k > 0 && s[k - 1] == ' ')
+		k--;
+	s[k] = '\0';
+	/* a cut may split a UTF-8 sequence: repair it */
+	c = cm_utf8_clean(s, k);
+	free(s);
+	return c;
+}
+
+/* find_rcpt - the recipient entry for address a, or NULL */
+static struct cm_bounce_rcpt *
+find_rcpt(struct cm_bounce *b, const char *a)
+{
+	size_t i;
+
+	for (i = 0; i < b->n_rcpts; i++)
+		if (strcasecmp(b->rcpts[i].address, a) == 0)
+			return &b->rcpts[i];
+	return NULL;
+}
+
+/* add_rcpt - add address p[0..n) unless present; the entry or NULL */
+static struct cm_bounce_rcpt *
+add_rcpt(struct cm_bounce *b, const char *p, size_t n)
+{
+	struct cm_bounce_rcpt *r;
+	char *a;
+
+	if (n == 0 || n > CM_MAX_ADDRESS)
+		return NULL;
+	a = one_line_copy(p, n, CM_MAX_ADDRESS);
+	if (*a == '\0' || strchr(a, ' ') != NULL || system_addr(a) ||
+	    (r = find_rcpt(b, a)) != NULL) {
+		free(a);
+		return NULL;
+	}
+	if (b->n_rcpts >= CM_BOUNCE_MAX_RCPTS) {
+		free(a);
+		return NULL;
+	}
+	b->rcpts = cm_xrealloc(b->rcpts, (b->n_rcpts + 1) * sizeof(*r));
+	r = &b->rcpts[b->n_rcpts++];
+	memset(r, 0, sizeof(*r));
+	r->address = a;
+	return r;
+}
+
+/*
+ * DSN fields (RFC 3464)
+ */
+
+/* One recipient's field group. */
+struct group {
+	char final[MAX_FIELD], orig[MAX_FIELD], action[64], status[64];
+	char diag[MAX_FIELD];
+	bool any;
+};
+
+/* field_value - store value p[0..n) (appending continuation lines) */
+static void
+field_value(char *dst, size_t cap, const char *p, size_t n, bool append)
+{
+	size_t k = append ? strlen(dst) : 0;
+
+	while (n > 0 && (*p == ' ' || *p == '\t')) {
+		p++;
+		n--;
+	}
+	if (append && k > 0 && k + 1 < cap)
+		dst[k++] = ' ';
+	if (n > cap - 1 - k)
+		n = cap - 1 - k;
+	memcpy(dst + k, p, n);
+	dst[k + n] = '\0';
+}
+
+/* addr_of - the address of a "type; address" value into b, or false */
+static bool
+addr_of(const char *v, char *out, size_t cap)
+{
+	const char *semi = strchr(v, ';'), *p;
+	size_t b, e;
+
+	p = semi != NULL ? semi + 1 : v;
+	if (!find_addr(p, strlen(p), 0, &b, &e) || e - b >= cap)
+		return false;
+	memcpy(out, p + b, e - b);
+	out[e - b] = '\0';
+	return true;
+}
+
+/* flush_group - turn a finished field group into a recipient */
+static size_t
+flush_group(struct cm_bounce *b, struct group *g)
+{
+	struct cm_bounce_rcpt *r;
+	char addr[CM_MAX_ADDRESS + 1];
+	const char *diag;
+	size_t added = 0;
+
+	if (!g->any)
+		goto out;
+	if (!addr_of(g->final, addr, sizeof(addr)) &&
+	    !addr_of(g->orig, addr, sizeof(addr)))
+		goto out;
+	cm_str_lower(g->action);
+	cm_str_trim(g->action);
+	cm_str_trim(g->status);
+	if (strncmp(g->action, "delivered", 9) == 0 ||
+	    strncmp(g->action, "relayed", 7) == 0 ||
+	    strncmp(g->action, "expanded", 8) == 0)
+		goto out;
+	if (g->action[0] == '\0' && g->status[0] == '2')
+		goto out;
+	r = add_rcpt(b, addr, strlen(addr));
+	if (r == NULL)
+		goto out;
+	added = 1;
+	if (g->action[0] != '\0')
+		r->action = one_line_copy(g->action, strcspn(g->action, " ("),
+					  63);
+	if (g->status[0] != '\0')
+		r->status = one_line_copy(g->status,
+					  strcspn(g->status, " ("), 63);
+	diag = strchr(g->diag, ';') != NULL ? strchr(g->diag, ';') + 1
+					    : g->diag;
+	if (*g->diag != '\0')
+		r->diagnostic = one_line_copy(diag, strlen(diag), 500);
+	if (strncmp(g->action, "delayed", 7) == 0)
+		r->permanent = false;
+	else if (strncmp(g->action, "failed", 6) == 0)
+		r->permanent = g->status[0] != '4';
+	else
+		r->permanent = g->status[0] == '5';
+out:
+	memset(g, 0, sizeof(*g));
+	return added;
+}
+
+/* cm_bounce_dsn - read the fields of a delivery-status body */
+size_t
+cm_bounce_dsn(const char *status, struct cm_bounce *b)
+{
+	struct group *g = cm_xcalloc(1, sizeof(*g));
+	struct span s;
+	size_t pos = 0, len, added = 0, k, j;
+	char *dst = NULL;
+	size_t cap = 0;
+
+	if (status == NULL)
+		goto out;
+	len = strlen(status);
+	if (len > MAX_SCAN)
+		len = MAX_SCAN;
+	while (next_line(status, len, &pos, &s)) {
+		if (is_blank(s)) {
+			added += flush_group(b, g);
+			dst = NULL;
+			continue;
+		}
+		if (s.p[0] == ' ' || s.p[0] == '\t') {
+			if (dst != NULL)
+				field_value(dst, cap, s.p, s.n, true);
+			continue;
+		}
+		for (k = 0; k < s.n && s.p[k] != ':' && s.p[k] != ' '; k++)
+			;
+		for (j = k; j < s.n && s.p[j] == ' '; j++)
+			;
+		dst = NULL;
+		if (j >= s.n || s.p[j] != ':')
+			continue;
+		if (k == 15 && strncasecmp(s.p, "final-recipient", k) == 0) {
+			if (g->final[0] != '\0')
+				added += flush_group(b, g);
+			dst = g->final;
+			cap = sizeof(g->final);
+		} else if (k == 18 &&
+			   strncasecmp(s.p, "original-recipient", k) == 0) {
+			dst = g->orig;
+			cap = sizeof(g->orig);
+		} else if (k == 6 && strncasecmp(s.p, "action", k) == 0) {
+			dst = g->action;
+			cap = sizeof(g->action);
+		} else if (k == 6 && strncasecmp(s.p, "status", k) == 0) {
+			dst = g->status;
+			cap = sizeof(g->status);
+		} else if (k == 15 &&
+			   strncasecmp(s.p, "diagnostic-code", k) == 0) {
+			dst = g->diag;
+			cap = sizeof(g->diag);
+		}
+		if (dst != NULL) {
+			g->any = true;
+			field_value(dst, cap, s.p + j + 1, s.n - j - 1, false);
+			b->is_dsn = true;
+		}
+	}
+	added += flush_group(b, g);
+out:
+	free(g);
+	return added;
+}
+
+/*
+ * Free text
+ */
+
+/* copy_mark - true if lower-case line buf starts the returned copy */
+static bool
+copy_mark(const char *buf, size_t n, struct span s)
+{
+	if (has(buf, n, copy_marks, CM_ARRAY_SIZE(copy_marks)))
+		return true;
+	/* an inline copy of the returned headers */
+	return (s.n > 9 && strncasecmp(s.p, "Received:", 9) == 0) ||
+	       (s.n > 12 && strncasecmp(s.p, "Return-Path:", 12) == 0);
+}
+
+/* sender_line - true if the line names a sender or the original
+ * message's header, not a failed recipient */
+static bool
+sender_line(const char *buf, size_t n)
+{
+	size_t k = 0;
+
+	while (k < n && (buf[k] == ' ' || buf[k] == '\t'))
+		k++;
+	if (strncmp(buf + k, "cc:", 3) == 0 ||
+	    strncmp(buf + k, "subject:", 8) == 0 ||
+	    strncmp(buf + k, "sent:", 5) == 0)
+		return true;
+	return strncmp(buf, "from:", 5) == 0 ||
+	       strncmp(buf, "sender:", 7) == 0 ||
+	       strncmp(buf, "reply-to:", 9) == 0 ||
+	       strncmp(buf, "return-path:", 12) == 0 ||
+	       strncmp(buf, "message-id:", 11) == 0 ||
+	       strncmp(buf, "errors-to:", 10) == 0 ||
+	       memmem(buf, n, "mail from", 9) != NULL ||
+	       memmem(buf, n, "sender ok", 9) != NULL ||
+	       memmem(buf, n, "please contact", 14) != NULL ||
+	       memmem(buf, n, "please reply to", 15) != NULL ||
+	       memmem(buf, n, "send mail to", 12) != NULL ||
+	       memmem(buf, n, "http", 4) != NULL;
+}
+
+/* list_intro - true if the line introduces a list of recipients */
+static bool
+list_intro(const char *buf, size_t n)
+{
+	static const char *const intros[] = {
+		"following address", "following recipient",
+		"following user", "addresses failed", "address(es) failed",
+		"to the following", "following destination",
+		"recipients:", "recipient(s):", "address(es):",
+		"addresses:", "failed recipient", "delivery to:",
+		"your message to:", "has not yet been delivered is",
+		"did not reach", "could not be delivered to:",
+		"not delivered to:", "following e-mail", "following email",
+		"following mailbox", "intended recipient",
+	};
+
+	return has(buf, n, intros, CM_ARRAY_SIZE(intros));
+}
+
+/* code_on_line - true if the line has an SMTP 5xx/4xx or x.y.z code */
+static bool
+code_on_line(const char *buf, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i + 3 <= n; i++) {
+		if ((buf[i] == '4' || buf[i] == '5') &&
+		    (i == 0 || buf[i - 1] < '0' || buf[i - 1] > '9')) {
+			if (i + 4 < n && buf[i + 1] == '.' &&
+			    buf[i + 2] >= '0' && buf[i + 2] <= '9')
+				return true;
+			if (buf[i + 1] >= '0' && buf[i + 1] <= '9' &&
+			    buf[i + 2] >= '0' && buf[i + 2] <= '9' &&
+			    (i + 3 == n || buf[i + 3] == ' ' ||
+			     buf[i + 3] == '-'))
+				return true;
+		}
+	}
+	return false;
+}
+
+/* alone - true if nothing but punctuation, bullets and white space
+ * surrounds the address at [ab, ae) on the line, or it is followed by
+ * ':' or "..." (qmail, Postfix, sendmail) */
+static bool
+alone(const char *buf, size_t n, size_t ab, size_t ae)
+{
+	size_t i, k = ae;
+
+	for (i = 0; i < ab; i++)
+		if (strchr(" \t<>\"'*-.:()[]#>|", buf[i]) == NULL)
+			break;
+	while (k < n && strchr(">\"')]", buf[k]) != NULL)
+		k++;
+	if (k < n && buf[k] == ':' && i == ab)
+		return true;
+	if (k + 2 < n + 1 && memcmp(buf + k, "...", 3 <= n - k ? 3 : 0) == 0
+	    && n - k >= 3)
+		return true;
+	if (i < ab)
+		return false;
+	for (; k < n; k++)
+		if (strchr(" \t<>\"'*-.:,;()[]", buf[k]) == NULL)
+			return false;
+	return true;
+}
+
+/* sender_addrs - addresses of the original sender from the returned
+ * headers (From, Sender, Return-Path), lower case, joined by ' ' */
+static char *
+sender_addrs(const char *hdrs)
+{
+	struct cm_buf out;
+	struct span s;
+	char *buf = cm_xmalloc(MAX_LINE + 1), *r;
+	size_t pos = 0, len, n, ab, ae;
+	int take = 0;
+
+	cm_buf_init(&out, 64 * 1024);
+	len = hdrs != NULL ? strlen(hdrs) : 0;
+	if (len > MAX_SCAN)
+		len = MAX_SCAN;
+	while (next_line(hdrs, len, &pos, &s)) {
+		if (is_blank(s))
+			break;
+		n = lower_line(s, buf);
+		if (buf[0] != ' ' && buf[0] != '\t')
+			take = sender_line(buf, n) &&
+			       strncmp(buf, "message-id:", 11) != 0;
+		if (take && find_addr(buf, n, 0, &ab, &ae)) {
+			(void)cm_buf_append(&out, buf + ab, ae - ab);
+			(void)cm_buf_putc(&out, ' ');
+		}
+	}
+	free(buf);
+	r = cm_buf_steal(&out);
+	cm_buf_free(&out);
+	return r != NULL ? r : cm_xstrdup("");
+}
+
+/* in_list - true if lower-case address a[0..n) is a word of list */
+static bool
+in_words(const char *list, const char *a, size_t n)
+{
+	const char *p = list;
+
+	while ((p = memmem(p, strlen(p), a, n)) != NULL) {
+		if ((p == list || p[-1] == ' ') && p[n] == ' ')
+			return true;
+		p += n;
+	}
+	return false;
+}
+
+/* Free-text scan state. */
+struct ftext {
+	bool fail;    /* a failure sentence was seen */
+	bool delay;   /* a delay sentence was seen */
+	bool gaveup;  /* a give-up sentence was seen */
+};
+
+/* scan_text - the free-text reading of text into b; recipients added */
+static size_t
+scan_text(const char *text, const char *senders, struct cm_bounce *b,
+	  struct ftext *ft)
+{
+	struct span s;
+	struct cm_bounce_rcpt *r;
+	char *buf = cm_xmalloc(MAX_LINE + 1);
+	size_t pos = 0, len, n, ab, ae, k, added = 0;
+	int list = 0;
+	bool take, hint;
+
+	len = text != NULL ? strlen(text) : 0;
+	if (len > MAX_SCAN)
+		len = MAX_SCAN;
+	while (next_line(text, len, &pos, &s)) {
+		n = lower_line(s, buf);
+		if (copy_mark(buf, n, s))
+			break;
+		if (has(buf, n, fail_phrases, CM_ARRAY_SIZE(fail_phrases)))
+			ft->fail = true;
+		if (has(buf, n, delay_phrases, CM_ARRAY_SIZE(delay_phrases)))
+			ft->delay = true;
+		if (has(buf, n, gaveup_phrases,
+			CM_ARRAY_SIZE(gaveup_phrases)))
+			ft->gaveup = true;
+		if (list_intro(buf, n)) {
+			list = LIST_LINES;
+		} else if (list > 0 && is_blank(s) && added > 0) {
+			list = 0;
+		} else if (list > 0) {
+			list--;
+		}
+		if (sender_line(buf, n))
+			continue;
+		hint = has(buf, n, line_hints, CM_ARRAY_SIZE(line_hints)) ||
+		       code_on_line(buf, n);
+		k = 0;
+		while (k < n && find_addr(buf, n, k, &ab, &ae)) {
+			k = ae;
+			take = alone(buf, n, ab, ae) || list > 0 || hint;
+			if (!take || in_words(senders, buf + ab, ae - ab))
+				continue;
+			r = add_rcpt(b, s.p + ab, ae - ab);
+			if (r == NULL)
+				continue;
+			added++;
+			if (r->diagnostic == NULL && n > ae - ab + 8)
+				r->diagnostic = one_line_copy(s.p, s.n, 500);
+		}
+	}
+	free(buf);
+	return added;
+}
+
+/* cm_bounce_text - free-text failed recipients of text */
+size_t
+cm_bounce_text(const char *text, struct cm_bounce *b)
+{
+	struct ftext ft = { false, false, false };
+	size_t i, added;
+
+	added = scan_text(text, "", b, &ft);
+	for (i = b->n_rcpts - added; i < b->n_rcpts; i++)
+		b->rcpts[i].permanent = !(ft.delay && !ft.gaveup);
+	return added;
+}
+
+/* starts_ci - true if s starts with prefix, ASCII case-blind */
+static bool
+starts_ci(const char *s, const char *prefix)
+{
+	return s != NULL && strncasecmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* daemon_sender - true if m comes from a mail system, not a person */
+static bool
+daemon_sender(const struct cm_msg *m)
+{
+	static const char *const names[] = {
+		"mail delivery", "mailer-daemon", "mailer daemon",
+		"postmaster", "mail system", "mail administrator",
+		"system administrator", "delivery subsystem",
+		"mail transport", "mailerdaemon",
+	};
+	char buf[256];
+	size_t n;
+
+	if (m->return_path != NULL && *m->return_path == '\0')
+		return true;
+	if (m->from != NULL && system_addr(m->from))
+		return true;
+	if (m->from != NULL && starts_ci(m->from, "mailer-daemon"))
+		return true;
+	if (m->from_name == NULL)
+		return false;
+	n = lower_line((struct span){ m->from_name,
+				      strnlen(m->from_name, 255) }, buf);
+	return has(buf, n, names, CM_ARRAY_SIZE(names));
+}
+
+/* bounce_subject - true if the subject reads as a failure notice */
+static bool
+bounce_subject(const struct cm_msg *m)
+{
+	static const char *const marks[] = {
+		"undeliver", "delivery status notification",
+		"mail delivery failed", "failure notice", "returned mail",
+		"delivery failure", "mail system error", "delivery has failed",
+		"non remis", "unzustellbar", "could not be delivered",
+		"nondeliverable", "non-deliverable", "delivery notification",
+		"mail failed", "failed mail", "failure delivery",
+		"delivery problem", "returned to sender", "undelivered",
+		"rejected", "not delivered", "delivery error",
+		"bounce", "permanent delivery", "processing error",
+		"warning: message", "delayed", "delivery delay",
+		"unable to deliver", "error sending", "mail error",
+		"nicht zustellbar", "no se puede entregar",
+		"failed delivery", "delivery report", "delivery failed",
+	};
+	char buf[MAX_LINE + 1];
+	size_t n;
+
+	if (m->subject == NULL)
+		return false;
+	n = lower_line((struct span){ m->subject,
+				      strnlen(m->subject, MAX_LINE) }, buf);
+	return has(buf, n, marks, CM_ARRAY_SIZE(marks));
+}
+
+/* reply_subject - true if the subject is a person's reply or forward */
+static bool
+reply_subject(const struct cm_msg *m)
+{
+	static const char *const pre[] = {
+		"re:", "re :", "aw:", "sv:", "vs:", "fw:", "fwd:", "tr:",
+		"wg:", "r:", "rif:", "antw:", "odp:", "res:",
+	};
+	const char *s = m->subject;
+	size_t i;
+
+	if (s == NULL)
+		return false;
+	while (*s == ' ')
+		s++;
+	for (i = 0; i < CM_ARRAY_SIZE(pre); i++)
+		if (starts_ci(s, pre[i]))
+			return true;
+	return false;
+}
+
+/* find_msgid - the Message-ID of the returned headers, else of a
+ * "Message-ID:" line of the text; caller frees */
+static char *
+find_msgid(const char *hdrs, const char *text)
+{
+	const char *srcs[2] = { hdrs, text };
+	struct span s;
+	const char *lt, *gt;
+	size_t pos, len, i;
+
+	for (i = 0; i < 2; i++) {
+		if (srcs[i] == NULL)
+			continue;
+		len = strlen(srcs[i]);
+		if (len > MAX_SCAN * 4)
+			len = MAX_SCAN * 4;
+		pos = 0;
+		while (next_line(srcs[i], len, &pos, &s)) {
+			if (s.n < 12 || strncasecmp(s.p, "message-id:", 11))
+				continue;
+			lt = memchr(s.p, '<', s.n);
+			gt = lt != NULL ? memchr(lt, '>', s.n -
+						 (size_t)(lt - s.p)) : NULL;
+			if (lt != NULL && gt != NULL && gt - lt > 1 &&
+			    gt - lt < 990)
+				return one_line_copy(lt + 1,
+						     (size_t)(gt - lt - 1),
+						     990);
+		}
+	}
+	return NULL;
+}
+
+/* header_rcpts - the addresses of an X-Failed-Recipients value */
+static size_t
+header_rcpts(const char *v, struct cm_bounce *b)
+{
+	size_t k = 0, ab, ae, n = strlen(v), added = 0;
+	struct cm_bounce_rcpt *r;
+
+	while (find_addr(v, n, k, &ab, &ae)) {
+		k = ae;
+		r = add_rcpt(b, v + ab, ae - ab);
+		if (r != NULL) {
+			r->permanent = true;
+			r->action = cm_xstrdup("failed");
+			added++;
+		}
+	}
+	return added;
+}
+
+/* cm_bounce_parse - read m as a delivery report */
+int
+cm_bounce_parse(const struct cm_msg *m, struct cm_bounce *b)
+{
+	struct ftext ft = { false, false, false };
+	struct cm_bounce tb;
+	const char *text;
+	char *senders;
+	bool daemon, subj, report, any_perm = false;
+	size_t i;
+
+	memset(b, 0, sizeof(*b));
+	memset(&tb, 0, sizeof(tb));
+	b->format = "none";
+	text = m->text_all != NULL && *m->text_all != '\0' ? m->text_all
+							    : m->body;
+	report = m->report_type != NULL &&
+		 strcmp(m->report_type, "delivery-status") == 0;
+	if (m->report_status != NULL)
+		(void)cm_bounce_dsn(m->report_status, b);
+	if (b->n_rcpts == 0 && text != NULL && (report || daemon_sender(m)))
+		(void)cm_bounce_dsn(text, b);
+	if (b->n_rcpts > 0)
+		b->format = "dsn";
+	if (b->n_rcpts == 0 && m->x_failed_recipients != NULL &&
+	    header_rcpts(m->x_failed_recipients, b) > 0)
+		b->format = "x-failed-recipients";
+	senders = sender_addrs(m->returned_headers);
+	(void)scan_text(text, senders, &tb, &ft);
+	free(senders);
+	daemon = daemon_sender(m);
+	subj = bounce_subject(m);
+	if (b->n_rcpts == 0 && (report || b->is_dsn ||
+				((daemon || subj) && ft.fail &&
+				 (!reply_subject(m) || daemon)))) {
+		cm_bounce_clear(b);
+		*b = tb;
+		memset(&tb, 0, sizeof(tb));
+		b->format = b->n_rcpts > 0 ? "text" : "none";
+		for (i = 0; i < b->n_rcpts; i++)
+			b->rcpts[i].permanent = !(ft.delay && !ft.gaveup);
+		b->is_dsn = report;
+	}
+	cm_bounce_clear(&tb);
+	for (i = 0; i < b->n_rcpts; i++)
+		if (b->rcpts[i].permanent)
+			any_perm = true;
+	if (b->n_rcpts > 0) {
+		b->is_bounce = any_perm;
+		b->is_delay = !any_perm;
+	} else if (report || ((daemon || subj) && ft.fail &&
+			      (!reply_subject(m) || daemon))) {
+		/* a notice without a readable recipient */
+		b->is_delay = ft.delay && !ft.gaveup;
+		b->is_bounce = !b->is_delay;
+	}
+	b->orig_message_id = find_msgid(m->returned_headers,
+					b->is_bounce || b->is_delay ?
+					m->text_all : NULL);
+	return 0;
+}
+
+/* cm_bounce_clear - free everything in b and zero it */
+void
+cm_bounce_clear(struct cm_bounce *b)
+{
+	size_t i;
+
+	if (b == NULL)
+		return;
+	for (i = 0; i < b->n_rcpts; i++) {
+		free(b->rcpts[i].address);
+		free(b->rcpts[i].status);
+		free(b->rcpts[i].action);
+		free(b->rcpts[i].diagnostic);
+	}
+	free(b->rcpts);
+	free(b->orig_message_id);
+	memset(b, 0, sizeof(*b));
+	b->format = "none";
+}
