@@ -48,10 +48,34 @@ struct cm_config {
 	long token_ttl;       /* seconds a login link stays valid */
 	bool notice_include_text; /* case content in victim mail (default no) */
 	long bounce_limit;    /* hard bounces before undeliverable */
+	bool smtp_starttls;   /* smtp://: refuse to send without STARTTLS */
+	char *smtp_user;      /* AUTH user; empty: no AUTH */
+	char *smtp_password_file; /* AUTH password, mode 0600; or NULL */
+	char *smtp_ca_file;   /* CA bundle for TLS checks; NULL: system */
+	long smtp_timeout;    /* seconds for one SMTP transaction */
+	char *sms_url;        /* base URL of a Notify-compatible gateway */
+	char *sms_service_id; /* JWT iss; empty: from the key file */
+	char *sms_key_file;   /* service (API) key, mode 0600; or NULL */
+	char *sms_template_id; /* the gateway's template for notices */
+	long sms_timeout;     /* seconds for one SMS request */
+	char *template_dir;   /* subject/text/html templates */
+	char *discreet_name;  /* From name for discreet victims */
+	long retry_base_delay; /* seconds before the first retry */
+	long retry_max_attempts; /* attempts before a notice fails */
+	long retry_max_age;   /* seconds after which a notice fails */
+	long lease_seconds;   /* a claimed notice is ours this long */
+	long send_batch;      /* notices claimed and recorded per commit */
+	long poll_interval;   /* --watch: seconds between queue scans */
 
 	/* incoming */
 	bool officer_require_auth; /* officers must pass DKIM/DMARC */
 	char *trusted_authserv_ids; /* space/comma separated list */
+	char *imap_password_file; /* --imap password, mode 0600 */
+	char *imap_ca_file;   /* extra CAs for the IMAP server; or NULL */
+	char *imap_done_folder; /* where stored messages are moved */
+	char *imap_quarantine_folder; /* where quarantined ones go */
+	bool imap_starttls;   /* imap://: STARTTLS (required) */
+	bool imap_allow_plain; /* imap:// without TLS, loopback only */
 	bool mda_allow_root;  /* test rigs only: let the mda run as root */
 	long child_timeout;   /* seconds the parsing child may take */
 	long child_memory;    /* bytes of address space for the child */

@@ -23,7 +23,8 @@
  *	sensitive.
  *
  *	Types: string; path (a relative value is taken relative to the
- *	directory of the config file, made absolute; "~" is not special);
+ *	directory of the config file, made absolute; "~" is not special;
+ *	empty only for a path without a default, where it means none);
  *	long (decimal digits only, within bounds); size (decimal bytes with
  *	an optional k, M or G suffix, either case, powers of 1024, within
  *	bounds); bool (yes/no, true/false, on/off, 1/0, either case). Rows
@@ -69,6 +70,10 @@
 #include "cm_config.h"
 #include "cm_log.h"
 #include "cm_util.h"
+
+#ifndef CM_DATADIR
+#define CM_DATADIR "/usr/local/share/casemail"
+#endif
 
 #define MAX_FILE (1024L * 1024) /* bytes in the whole file */
 #define MAX_LINE 4096           /* bytes in one line, newline excluded */
@@ -143,12 +148,59 @@ static const struct row rows[] = {
 	  0, 0, 0, NULL },
 	{ "bounce_limit", CT_LONG, "3", OFF(bounce_limit), 1, 100, 0, 0,
 	  NULL },
+	{ "smtp_starttls", CT_BOOL, "no", OFF(smtp_starttls), 0, 0, 0, 0,
+	  NULL },
+	{ "smtp_user", CT_STRING, "", OFF(smtp_user), 0, 0, 0, 0, NULL },
+	{ "smtp_password_file", CT_PATH, NULL, OFF(smtp_password_file), 0,
+	  0, 0, 0, NULL },
+	{ "smtp_ca_file", CT_PATH, NULL, OFF(smtp_ca_file), 0, 0, 0, 0,
+	  NULL },
+	{ "smtp_timeout", CT_LONG, "60", OFF(smtp_timeout), 1, 3600, 0, 0,
+	  NULL },
+	{ "sms_url", CT_STRING, "https://api.notifications.service.gov.uk",
+	  OFF(sms_url), 0, 0, 0, 0, check_portal },
+	{ "sms_service_id", CT_STRING, "", OFF(sms_service_id), 0, 0, 0, 0,
+	  NULL },
+	{ "sms_key_file", CT_PATH, NULL, OFF(sms_key_file), 0, 0, 0, 0,
+	  NULL },
+	{ "sms_template_id", CT_STRING, "", OFF(sms_template_id), 0, 0, 0,
+	  0, NULL },
+	{ "sms_timeout", CT_LONG, "30", OFF(sms_timeout), 1, 600, 0, 0,
+	  NULL },
+	{ "template_dir", CT_PATH, CM_DATADIR "/templates", OFF(template_dir),
+	  0, 0, 0, 0, NULL },
+	{ "discreet_name", CT_STRING, "Secure messages", OFF(discreet_name),
+	  0, 0, 0, 0, check_nonempty },
+	{ "retry_base_delay", CT_LONG, "60", OFF(retry_base_delay), 1,
+	  86400, 0, 0, NULL },
+	{ "retry_max_attempts", CT_LONG, "10", OFF(retry_max_attempts), 1,
+	  1000, 0, 0, NULL },
+	{ "retry_max_age", CT_LONG, "432000", OFF(retry_max_age), 60,
+	  2592000, 0, 0, NULL },
+	{ "lease_seconds", CT_LONG, "300", OFF(lease_seconds), 2, 86400, 0,
+	  0, NULL },
+	{ "send_batch", CT_LONG, "50", OFF(send_batch), 1, 1000, 0, 0,
+	  NULL },
+	{ "poll_interval", CT_LONG, "10", OFF(poll_interval), 1, 3600, 0, 0,
+	  NULL },
 
 	/* incoming */
 	{ "officer_require_auth", CT_BOOL, "no", OFF(officer_require_auth),
 	  0, 0, 0, 0, NULL },
 	{ "trusted_authserv_ids", CT_STRING, "", OFF(trusted_authserv_ids),
 	  0, 0, 0, 0, NULL },
+	{ "imap_password_file", CT_PATH, NULL, OFF(imap_password_file), 0,
+	  0, 0, 0, NULL },
+	{ "imap_ca_file", CT_PATH, NULL, OFF(imap_ca_file), 0, 0, 0, 0,
+	  NULL },
+	{ "imap_done_folder", CT_STRING, "Processed", OFF(imap_done_folder),
+	  0, 0, 0, 0, check_nonempty },
+	{ "imap_quarantine_folder", CT_STRING, "Quarantine",
+	  OFF(imap_quarantine_folder), 0, 0, 0, 0, check_nonempty },
+	{ "imap_starttls", CT_BOOL, "no", OFF(imap_starttls), 0, 0, 0, 0,
+	  NULL },
+	{ "imap_allow_plain", CT_BOOL, "no", OFF(imap_allow_plain), 0, 0, 0,
+	  0, NULL },
 	{ "mda_allow_root", CT_BOOL, "no", OFF(mda_allow_root), 0, 0, 0, 0,
 	  NULL },
 	{ "child_timeout", CT_LONG, "60", OFF(child_timeout), 1, 3600, 0, 0,
@@ -548,6 +600,12 @@ set_value(struct load *st, size_t i, const char *value, int lineno)
 		copy = NULL;
 		break;
 	case CT_PATH:
+		if (*value == '\0' && r->def == NULL) {
+			/* an optional file: empty means none */
+			free(*(char **)(void *)field);
+			*(char **)(void *)field = NULL;
+			break;
+		}
 		if (*value == '\0') {
 			bad_value(st, lineno, r, value, "expected a path");
 			goto out;

@@ -122,6 +122,31 @@ keep_raw(struct dctx *d)
 	return 0;
 }
 
+/* note_imap - record the IMAP UID as seen (once) in this transaction;
+ * what may be borrowed from the store: it is copied first */
+static int
+note_imap(struct dctx *d, const char *what_in, int64_t id)
+{
+	const struct mda_envelope *e = d->env;
+	char what[16];
+	int rc;
+
+	if (e->imap_mailbox == NULL)
+		return 0;
+	cm_strlcpy(what, what_in, sizeof(what));
+	rc = cm_store_imap_seen_find(d->m->store, e->imap_mailbox,
+				     e->imap_uidvalidity, e->imap_uid, NULL,
+				     NULL, &d->err);
+	if (rc == 0)
+		return 0;
+	if (rc != CM_ENOENT ||
+	    cm_store_imap_seen_add(d->m->store, e->imap_mailbox,
+				   e->imap_uidvalidity, e->imap_uid, what, id,
+				   &d->err) < 0)
+		return store_fail(d, "imap seen");
+	return 0;
+}
+
 /* record - remember the delivery key, pointing at what was made */
 static int
 record(struct dctx *d, const char *what, int64_t id)
@@ -129,7 +154,7 @@ record(struct dctx *d, const char *what, int64_t id)
 	if (cm_store_delivery_add(d->m->store, d->key, what, id, &d->err) < 0)
 		return store_fail(d, "delivery");
 	d->res->id = id;
-	return 0;
+	return note_imap(d, what, id);
 }
 
 static const char *recipient_of(const struct dctx *d);
@@ -686,7 +711,7 @@ mda_deliver(struct mda *m, const char *data, size_t len,
 		res->id = ref_id;
 		set_reason(res, "duplicate of %s %lld", what,
 			   (long long)ref_id);
-		ret = 0;
+		ret = note_imap(&d, what, ref_id);
 		goto out;
 	}
 	if (rc != CM_ENOENT) {
@@ -748,7 +773,7 @@ mda_quarantine(struct mda *m, const char *data, size_t len,
 		res->id = ref_id;
 		set_reason(res, "already stored as %s %lld", what,
 			   (long long)ref_id);
-		ret = 0;
+		ret = note_imap(&d, what, ref_id);
 	} else if (rc != CM_ENOENT) {
 		ret = store_fail(&d, "dedupe");
 	} else {

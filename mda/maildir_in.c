@@ -62,9 +62,9 @@ file_size(const char *path)
 	return stat(path, &st) == 0 ? st.st_size : 0;
 }
 
-/* count - add a committed job's outcome to the counters */
-static void
-count(struct mda_counts *c, const struct mda_job *job)
+/* mda_count - add a committed job's outcome to the counters */
+void
+mda_count(struct mda_counts *c, const struct mda_job *job)
 {
 	switch (job->res.outcome) {
 	case MDA_POSTED:
@@ -158,7 +158,7 @@ ingest_chunk(struct mda *m, const char *dir, char **paths, size_t from,
 	rc = mda_guard_run(m, jobs, n, BATCH);
 	for (size_t i = 0; i < n; i++) {
 		if (jobs[i].committed) {
-			count(c, &jobs[i]);
+			mda_count(c, &jobs[i]);
 			mda_log_result(&jobs[i].env, &jobs[i].res);
 		} else {
 			c->failed++;

@@ -5,6 +5,8 @@
  *	casemail-mda [-c FILE] [-v] [--sender S] [--recipient R]
  *		[--queue-id Q] < message
  *	casemail-mda [-c FILE] [-v] --maildir DIR
+ *	casemail-mda [-c FILE] [-v] --imap imaps://USER@HOST[:PORT]/BOX
+ *		[--once]
  *	casemail-mda [-c FILE] -n
  *
  * DESCRIPTION
@@ -46,6 +48,7 @@ usage(void)
 		"usage: casemail-mda [-c FILE] [-v] [--sender S] "
 		"[--recipient R] [--queue-id Q] < message\n"
 		"       casemail-mda [-c FILE] [-v] --maildir DIR\n"
+		"       casemail-mda [-c FILE] [-v] --imap URL [--once]\n"
 		"       casemail-mda [-c FILE] -n\n");
 	exit(EX_USAGE);
 }
@@ -120,6 +123,17 @@ pipe_mode(struct mda *m, const char *sender, const char *recipient,
 	return EX_OK;
 }
 
+/* print_counts - the summary line of a batch mode */
+static void
+print_counts(const struct mda_counts *c)
+{
+	printf("ingested %ld, duplicates %ld, held %ld, quarantined %ld, "
+	       "events %ld, failed %ld\n",
+	       c->ingested, c->duplicates, c->held, c->quarantined,
+	       c->events, c->failed);
+	fflush(stdout);
+}
+
 /* maildir_mode - --maildir DIR */
 static int
 maildir_mode(struct mda *m, const char *dir)
@@ -128,10 +142,22 @@ maildir_mode(struct mda *m, const char *dir)
 	int rc;
 
 	rc = mda_maildir_ingest(m, dir, &c);
-	printf("ingested %ld, duplicates %ld, held %ld, quarantined %ld, "
-	       "events %ld, failed %ld\n",
-	       c.ingested, c.duplicates, c.held, c.quarantined, c.events,
-	       c.failed);
+	print_counts(&c);
+	return rc < 0 ? exit_status(CM_DS_TEMP) : EX_OK;
+}
+
+/* imap_mode - --imap URL [--once] */
+static int
+imap_mode(struct mda *m, const char *url, bool once)
+{
+	struct mda_counts c = { 0 };
+	int rc;
+
+	rc = mda_imap_run(m, url, once, &c);
+	print_counts(&c);
+	if (rc < 0 && m->reason[0] != '\0' &&
+	    !(cm_log_flags() & CM_LOG_STDERR))
+		fprintf(stderr, "casemail-mda: %s\n", m->reason);
 	return rc < 0 ? exit_status(CM_DS_TEMP) : EX_OK;
 }
 
@@ -145,6 +171,8 @@ main(int argc, char **argv)
 		{ "recipient", required_argument, NULL, 'r' },
 		{ "queue-id", required_argument, NULL, 'q' },
 		{ "maildir", required_argument, NULL, 'm' },
+		{ "imap", required_argument, NULL, 'i' },
+		{ "once", no_argument, NULL, 'o' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "check", no_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
@@ -152,10 +180,11 @@ main(int argc, char **argv)
 	};
 	const char *conf = CM_CONFIG_PATH, *sender = NULL, *recipient = NULL;
 	const char *queue_id = NULL, *maildir = NULL, *err = NULL, *env;
+	const char *imap = NULL;
 	struct cm_config *cfg = NULL;
 	struct cm_secret *secret = NULL;
 	struct mda m;
-	bool check = false, temp = false;
+	bool check = false, temp = false, once = false;
 	int ch, flags, ret;
 
 	memset(&m, 0, sizeof(m));
@@ -177,6 +206,12 @@ main(int argc, char **argv)
 		case 'm':
 			maildir = optarg;
 			break;
+		case 'i':
+			imap = optarg;
+			break;
+		case 'o':
+			once = true;
+			break;
 		case 'v':
 			m.verbose = true;
 			break;
@@ -187,7 +222,8 @@ main(int argc, char **argv)
 			usage();
 		}
 	}
-	if (optind != argc)
+	if (optind != argc || (maildir != NULL && imap != NULL) ||
+	    (once && imap == NULL))
 		usage();
 	flags = CM_LOG_SYSLOG;
 	if (m.verbose || isatty(2))
@@ -222,6 +258,8 @@ main(int argc, char **argv)
 
 	if (maildir != NULL)
 		ret = maildir_mode(&m, maildir);
+	else if (imap != NULL)
+		ret = imap_mode(&m, imap, once);
 	else
 		ret = pipe_mode(&m, sender, recipient, queue_id);
 	cm_store_close(&m.store);

@@ -27,6 +27,10 @@ struct mda_envelope {
 	const char *queue_id;  /* Postfix queue id; may be NULL */
 	const char *source;    /* "pipe", "maildir", "imap" */
 	const char *origin;    /* for logs: file name, UID; may be NULL */
+	/* IMAP: recorded as seen in the same transaction as the message */
+	const char *imap_mailbox; /* "user@host/MAILBOX"; NULL otherwise */
+	int64_t imap_uidvalidity;
+	int64_t imap_uid;
 };
 
 /* The outcome of one message. */
@@ -53,6 +57,7 @@ struct mda {
 	struct cm_store *store; /* opened lazily in the worker */
 	bool verbose;
 	long kill_after_us; /* test hook: child SIGKILLs itself */
+	char reason[300];   /* batch modes: why the run could not finish */
 };
 
 /* mda_open_store - open the store if not open yet; 0 or CM_ETEMP/CM_ERR */
@@ -112,5 +117,15 @@ struct mda_counts {
 };
 int mda_maildir_ingest(struct mda *m, const char *dir,
 		       struct mda_counts *counts);
+/* mda_count - add a committed job's outcome to the counters */
+void mda_count(struct mda_counts *c, const struct mda_job *job);
+
+/*
+ * mda_imap_run - --imap URL: poll (once) or hold the mailbox open with
+ * IDLE until SIGTERM. 0, or -1 when --once could not finish (the rest
+ * waits on the server for the next run).
+ */
+int mda_imap_run(struct mda *m, const char *url, bool once,
+		 struct mda_counts *counts);
 
 #endif

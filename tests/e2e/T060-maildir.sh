@@ -90,7 +90,7 @@ while [ "$runs" -lt 40 ]; do
 	[ "$ms" -lt 0 ] && ms=$(( -ms ))
 	sleep "$(printf '0.%03d' "$ms")"
 	if kill -0 "$pid" 2>/dev/null; then
-		kill -KILL -- "-$pid" 2>/dev/null
+		kill -KILL "-$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
 		kills=$((kills + 1))
 		[ "$kills" -lt 6 ] && continue
