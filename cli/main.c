@@ -34,6 +34,7 @@
 
 #include "cli.h"
 #include "cmd_inspect.h"
+#include "cmd_token.h"
 #include "cm_addr.h"
 #include "cm_log.h"
 
@@ -121,6 +122,7 @@ static const struct command commands[] = {
 	  "address bounce NOTICE_ID" },
 	{ "inspect", NULL, cmd_inspect, NEED_NONE, 1, 1, "json",
 	  "inspect FILE|- [--json]" },
+	CMD_TOKEN_COMMANDS,
 	{ "help", NULL, cmd_help, NEED_NONE, 0, 1, "", "help [COMMAND]" },
 };
 

@@ -1,0 +1,161 @@
+#!/bin/sh
+# T110-sender-smtp.sh - casemail-send over SMTP into Postfix's smtp-sink
+#
+# smtp-sink(1) answers with chosen errors: 4xx on RCPT -> deferred with
+# backoff, then sent when the server is back; 5xx -> failed; a dropped
+# connection after "." -> deferred, then retried; retry limits -> failed.
+# Twenty notices go over one connection. The sender killed (-9) in the
+# middle of a slow batch and started again after the lease: every notice
+# sent, duplicates only among the batch in flight. --watch stops on
+# SIGTERM after the current message, releasing the rest of its batch.
+# Four senders at once: every notice exactly once. --dry-run connects to
+# nothing. Without smtp-sink the test fails.
+. "$TOP/tests/lib.sh"
+. "$TOP/tests/e2e/sender-lib.sh"
+
+sl_need_bins
+sink_start
+sl_conf "smtp_url = $SINK_URL" "retry_base_delay = 1"
+sl_case
+
+# twenty notices, one connection
+update 20
+ok "send 20 over SMTP" send --once
+is "20 sent" "$(status_count sent)" 20
+is "20 arrived" "$(sink_count)" 20
+like "server reply recorded" "$(sql "SELECT last_error FROM notices WHERE id = 1")" "^250 "
+F=$(ls "$SINK_DIR"/m.* | head -1)
+like "envelope sender is the VERP address" "$(grep '^X-Mail-Args' "$F")" \
+	"<bounce\+[a-z0-9]+@cases.example.org>"
+like "CRLF message went through intact" "$(cat "$F")" "List-Unsubscribe-Post: List-Unsubscribe=One-Click"
+unlike "no Return-Path in what we send" "$(cat "$F")" "^Return-Path"
+
+# --dry-run: nothing reaches the server
+update 1
+rm -f "$SINK_DIR"/m.*
+ok "dry run" send --dry-run
+is "dry run sent nothing" "$(sink_count)" 0
+is "dry run left it queued" "$(status_count queued)" 1
+ok "send it" send --once
+
+# 4xx -> deferred with backoff, then sent
+sink_start -r RCPT
+sl_conf "smtp_url = $SINK_URL" "retry_base_delay = 1"
+update 1
+ID=$(sql "SELECT max(id) FROM notices")
+ok "send into 4xx" send --once
+is "4xx: deferred" "$(sql "SELECT status FROM notices WHERE id = $ID")" deferred
+like "4xx reply recorded" "$(sql "SELECT last_error FROM notices WHERE id = $ID")" "^450 "
+is "due again later" "$(sql "SELECT next_attempt_at > updated_at - 1 AND lease_until = 0 FROM notices WHERE id = $ID")" 1
+like "deferral audited with its next time" \
+	"$(sql "SELECT detail FROM audit WHERE action = 'notice.deferred' ORDER BY id DESC LIMIT 1")" \
+	"notice=$ID .*next=20[0-9-]+T"
+sink_start
+sl_conf "smtp_url = $SINK_URL" "retry_base_delay = 1"
+sleep 2
+ok "retry when the server is back" send --once
+is "retried: sent" "$(sql "SELECT status || ' ' || attempts FROM notices WHERE id = $ID")" "sent 2"
+
+# 5xx -> failed
+sink_start -f RCPT
+sl_conf "smtp_url = $SINK_URL"
+update 1
+ID=$(sql "SELECT max(id) FROM notices")
+ok "send into 5xx" send --once
+is "5xx: failed" "$(sql "SELECT status FROM notices WHERE id = $ID")" failed
+like "5xx reply recorded" "$(sql "SELECT last_error FROM notices WHERE id = $ID")" "^500 "
+
+# a dropped connection after the data -> deferred, then retried
+sink_start -q .
+sl_conf "smtp_url = $SINK_URL" "retry_base_delay = 1"
+update 1
+ID=$(sql "SELECT max(id) FROM notices")
+ok "send into a dropped connection" send --once
+is "dropped: deferred" "$(sql "SELECT status FROM notices WHERE id = $ID")" deferred
+sink_start
+sl_conf "smtp_url = $SINK_URL" "retry_base_delay = 1"
+sleep 2
+ok "retry after the drop" send --once
+is "dropped then retried: sent" "$(sql "SELECT status FROM notices WHERE id = $ID")" sent
+
+# nobody listening at all -> deferred; retry limit -> failed
+sink_stop
+sl_conf "smtp_url = $SINK_URL" "retry_base_delay = 1" \
+	"retry_max_attempts = 2"
+update 1
+ID=$(sql "SELECT max(id) FROM notices")
+ok "send with no server" send --once
+is "refused: deferred" "$(sql "SELECT status FROM notices WHERE id = $ID")" deferred
+sleep 2
+ok "send again with no server" send --once
+is "retries exhausted: failed" "$(sql "SELECT status FROM notices WHERE id = $ID")" failed
+like "reason says so" "$(sql "SELECT last_error FROM notices WHERE id = $ID")" "retries exhausted"
+
+# crash: killed mid-batch, restarted after the lease
+sink_start -w 1
+sl_conf "smtp_url = $SINK_URL" "send_batch = 3" "lease_seconds = 4"
+rm -f "$SINK_DIR"/m.*
+first=$(($(sql "SELECT max(id) FROM notices") + 1))
+update 7
+"$BIN/casemail-send" -c "$CONF" --watch >"$W/crash.out" 2>&1 &
+cp=$!
+sleep 4.5
+is "the sender is still at work when killed" "$(kill -9 $cp 2>&1; echo $?)" 0
+wait $cp 2>/dev/null
+like "some left sending after the kill" \
+	"$(sql "SELECT count(*) FROM notices WHERE id >= $first AND status = 'sending'")" "^[1-3]$"
+sink_start
+sl_conf "smtp_url = $SINK_URL" "send_batch = 3" "lease_seconds = 4"
+ok "a sender within the lease leaves them alone" send --once
+like "still sending within the lease" \
+	"$(sql "SELECT count(*) FROM notices WHERE id >= $first AND status = 'sending'")" "^[1-3]$"
+sleep 4.5
+ok "restart after the lease" send --once
+is "every notice sent" \
+	"$(sql "SELECT count(*) FROM notices WHERE id >= $first AND status = 'sent'")" 7
+distinct=$(grep -h '^X-Mail-Args' "$SINK_DIR"/m.* | sort -u | wc -l | tr -d ' ')
+total=$(sink_count)
+is "every notice arrived" "$distinct" 7
+dups=$((total - distinct))
+like "duplicates only from the batch in flight ($dups)" "$dups" '^[0-3]$'
+
+# --watch: SIGTERM finishes the current message, releases the rest
+sink_start -w 1
+sl_conf "smtp_url = $SINK_URL" "send_batch = 10" "poll_interval = 1"
+first=$(($(sql "SELECT max(id) FROM notices") + 1))
+update 5
+"$BIN/casemail-send" -c "$CONF" --watch >"$W/watch.out" 2>&1 &
+wp=$!
+sleep 1.5
+kill -TERM $wp
+wait $wp
+is "--watch exits 0 on SIGTERM" "$?" 0
+is "nothing left sending" \
+	"$(sql "SELECT count(*) FROM notices WHERE id >= $first AND status = 'sending'")" 0
+like "the message in flight was finished" \
+	"$(sql "SELECT count(*) FROM notices WHERE id >= $first AND status = 'sent'")" "^[1-4]$"
+like "the rest released, still due" \
+	"$(sql "SELECT count(*) FROM notices WHERE id >= $first AND status = 'queued'")" "^[1-4]$"
+is "release audited" \
+	"$(sql "SELECT count(*) > 0 FROM audit WHERE action = 'notice.released'")" 1
+
+# four senders at once: each notice exactly once
+sink_start
+sl_conf "smtp_url = $SINK_URL" "send_batch = 5"
+send --once >/dev/null 2>&1
+rm -f "$SINK_DIR"/m.*
+first=$(($(sql "SELECT max(id) FROM notices") + 1))
+update 40
+for k in 1 2 3 4; do
+	"$BIN/casemail-send" -c "$CONF" --once >"$W/par$k.out" 2>&1 &
+	eval "pp$k=\$!"
+done
+rc=0
+for k in 1 2 3 4; do
+	eval "wait \$pp$k" || rc=1
+done
+is "four senders exit 0" "$rc" 0
+is "40 sent" "$(sql "SELECT count(*) FROM notices WHERE id >= $first AND status = 'sent'")" 40
+is "40 arrived, none twice" "$(sink_count)" 40
+ok "audit chain intact" c audit verify
+finish
