@@ -438,13 +438,23 @@ static const char *const sql_text[S_COUNT] = {
 	[S_NOTICE_FIND_MSGID] = "SELECT " NOTICE_COLS " FROM notices"
 				" WHERE sent_message_id = ?1"
 				" ORDER BY id LIMIT 1",
+	/* three index-ordered probes (status, next_attempt_at) instead of
+	 * sorting every due row at every claim */
 	[S_NOTICE_CLAIM] = "UPDATE notices SET status = 'sending',"
 			   " lease_until = ?1 + ?2, attempts = attempts + 1,"
-			   " updated_at = ?1 WHERE id = (SELECT id FROM"
-			   " notices WHERE (status IN ('queued', 'deferred')"
-			   " AND next_attempt_at <= ?1) OR (status ="
-			   " 'sending' AND lease_until <= ?1)"
-			   " ORDER BY next_attempt_at, id LIMIT 1)"
+			   " updated_at = ?1 WHERE id = (SELECT id FROM ("
+			   " SELECT * FROM (SELECT id, next_attempt_at AS t"
+			   " FROM notices WHERE status = 'queued' AND"
+			   " next_attempt_at <= ?1 ORDER BY next_attempt_at,"
+			   " id LIMIT 1) UNION ALL"
+			   " SELECT * FROM (SELECT id, next_attempt_at AS t"
+			   " FROM notices WHERE status = 'deferred' AND"
+			   " next_attempt_at <= ?1 ORDER BY next_attempt_at,"
+			   " id LIMIT 1) UNION ALL"
+			   " SELECT * FROM (SELECT id, next_attempt_at AS t"
+			   " FROM notices WHERE status = 'sending' AND"
+			   " lease_until <= ?1 ORDER BY next_attempt_at, id"
+			   " LIMIT 1)) ORDER BY t, id LIMIT 1)"
 			   " RETURNING " NOTICE_COLS,
 	[S_NOTICE_DEFER] = "UPDATE notices SET status = 'deferred',"
 			   " next_attempt_at = ?2, last_error = ?3,"

@@ -34,6 +34,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -251,6 +252,10 @@ main(int argc, char **argv)
 	memset(&s, 0, sizeof(s));
 	s.once = true;
 	s.stop = &stop_flag;
+	/* every notice builds and frees a message: keep the freed heap
+	 * instead of returning it to the kernel and faulting it in again */
+	mallopt(M_TRIM_THRESHOLD, 64 * 1024 * 1024);
+	mallopt(M_MMAP_THRESHOLD, 16 * 1024 * 1024);
 	cm_log_set_fatal_status(EXIT_STORE);
 	while ((ch = getopt_long(argc, argv, "c:vnh", opts, NULL)) != -1) {
 		switch (ch) {
