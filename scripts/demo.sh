@@ -2,10 +2,13 @@
 # demo.sh - the main job on the embedded default, under ./var/demo
 #
 # A fresh SQLite store and secret, an officer, a case, a victim; the
-# officer posts an update (notices queued); the victim's reply, addressed
-# to the reply+KEY address a notice carries, is piped into casemail-mda
-# as Postfix would; a forged reply is quarantined; then the thread, the
-# notice queue, the quarantine and the audit check are shown.
+# officer posts an update (notices queued); casemail-send writes the
+# victim's notice (a one-time login link, no case content) into the
+# local outbox maildir; the link redeems once; the victim's reply to that
+# notice is piped into casemail-mda as Postfix would, threaded by its
+# reply+KEY address; a forged reply is quarantined; casemail-send writes
+# the officer's notification; then the thread, the notice queue, the
+# quarantine and the audit check are shown.
 set -eu
 BUILD=${BUILD:-build}
 BIN=$(pwd)/$BUILD
@@ -13,6 +16,22 @@ D=$(pwd)/var/demo
 rm -rf "$D"
 mkdir -p "$D"
 CONF=$D/casemail.conf
+
+# SMS goes to GOV.UK Notify, which cannot be reached from here: a
+# stand-in on loopback that checks requests the way Notify documents
+# them (JWT, JSON body) takes its place.
+od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$D/notify-key"
+chmod 600 "$D/notify-key"
+python3 tests/e2e/fake-notify.py --port-file "$D/notify.port" \
+	--service-id 5f0e2c1a-7a5b-4c1e-9a53-2d4f0c6b8e11 \
+	--key-file "$D/notify-key" --template-id demo-sms-template \
+	--log "$D/sms.log" &
+NOTIFY_PID=$!
+trap 'kill $NOTIFY_PID 2>/dev/null' EXIT
+n=0
+while [ ! -s "$D/notify.port" ] && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
+NOTIFY_PORT=$(cat "$D/notify.port")
+
 cat >"$CONF" <<CONF
 # demo configuration: everything under var/demo, outgoing mail into a
 # local outbox maildir (no smtp_url)
@@ -23,6 +42,11 @@ outbox_dir = $D/outbox
 mail_domain = cases.example.org
 force_name = Example Constabulary
 portal_url = https://portal.example.org
+template_dir = $(pwd)/conf/templates
+sms_url = http://127.0.0.1:$NOTIFY_PORT
+sms_service_id = 5f0e2c1a-7a5b-4c1e-9a53-2d4f0c6b8e11
+sms_key_file = $D/notify-key
+sms_template_id = demo-sms-template
 # the demo runs as whoever calls make; the real mda runs as casemail
 mda_allow_root = yes
 CONF
@@ -38,13 +62,29 @@ cm update HU-20261128-0042 --officer pc.jones@police.example.org \
 cm update HU-20261128-0042 --officer pc.jones@police.example.org --internal \
 	--text "Vehicle index passed to intelligence unit."
 
-REPLY=$(cm address reply HU-20261128-0042 "$VID")
+echo '$ casemail-send --dry-run' >&2
+"$BIN/casemail-send" -c "$CONF" --dry-run | head -20
+echo '$ casemail-send --once' >&2
+"$BIN/casemail-send" -c "$CONF" --once
+NOTICE=$(ls "$D"/outbox/new/* | head -1)
+echo "--- the notice in the outbox ($NOTICE), headers:"
+sed -n '1,/^$/p' "$NOTICE"
+TOKEN=$(grep -o 'https://portal.example.org/l/[A-Za-z0-9_-]*' "$NOTICE" |
+	head -1 | sed 's|.*/l/||')
+echo "$TOKEN" | cm token check -
+echo "$TOKEN" | cm token redeem -
+echo "$TOKEN" | cm token redeem - || echo "(a second redeem is refused)"
+
+REPLY=$(sed -n 's/^Reply-To: *//p' "$NOTICE" | sed 's/.*<\(.*\)>.*/\1/')
+MID=$(sed -n 's/^Message-I[Dd]: *//p' "$NOTICE")
 echo "the victim replies to $REPLY"
 cat >"$D/reply.eml" <<MAIL
 From: Alex Smith <alex.smith@example.net>
 To: $REPLY
 Subject: Re: Update on your case HU-20261128-0042
 Message-ID: <demo-reply-1@example.net>
+In-Reply-To: $MID
+References: $MID
 Date: Sat, 28 Nov 2026 10:15:00 +0000
 MIME-Version: 1.0
 Content-Type: text/plain; charset=utf-8
@@ -70,6 +110,15 @@ sed "s/^To: .*/To: $FORGED/; s/demo-reply-1/demo-forged-1/" "$D/reply.eml" >"$D/
 echo "\$ casemail-mda --recipient $FORGED < forged.eml" >&2
 "$BIN/casemail-mda" -c "$CONF" --sender mallory@example.com \
 	--recipient "$FORGED" --queue-id DEMO2 <"$D/forged.eml"
+
+echo '$ casemail-send --once   (the officer is told)' >&2
+"$BIN/casemail-send" -c "$CONF" --once
+OFFICER=$(grep -l 'pc.jones@police.example.org' "$D"/outbox/new/* | head -1)
+echo "--- the officer's notification ($OFFICER), headers:"
+sed -n '1,/^$/p' "$OFFICER"
+
+echo "--- the SMS request the gateway received (no case content):"
+cat "$D/sms.log"
 
 cm thread HU-20261128-0042
 cm notices
