@@ -154,6 +154,26 @@ int cm_imap_fetch(struct cm_imap *imap, uint32_t uid, char **data_r,
 		  size_t *len_r, const char **error_r);
 
 /*
+ * cm_imap_sizes - RFC822.SIZE of each of uids[0..n) (ascending) with one
+ * command, into sizes_r[0..n) (0 for a UID that is gone). Returns 0,
+ * CM_ETEMP.
+ */
+int cm_imap_sizes(struct cm_imap *imap, const uint32_t *uids, size_t n,
+		  uint32_t *sizes_r, const char **error_r);
+
+/*
+ * cm_imap_fetch_many - cm_imap_fetch for uids[0..n) (ascending) with one
+ * UID FETCH over UID ranges: data_r[i] (caller frees each with free())
+ * and len_r[i] where rc_r[i] is 0; rc_r[i] is CM_ENOENT for a UID that
+ * is gone, CM_ERR for one larger than max_message_size. The whole
+ * response is held in memory: keep the sum of sizes (cm_imap_sizes)
+ * bounded. Returns 0, or CM_ETEMP (nothing kept).
+ */
+int cm_imap_fetch_many(struct cm_imap *imap, const uint32_t *uids,
+		       size_t n, char **data_r, size_t *len_r, int *rc_r,
+		       const char **error_r);
+
+/*
  * cm_imap_done - the caller has the message: flag uid \Seen and move it
  * to folder (created when missing): UID MOVE if offered, else UID COPY,
  * \Deleted and UID EXPUNGE of that UID only (UIDPLUS). Without either
@@ -165,6 +185,15 @@ int cm_imap_fetch(struct cm_imap *imap, uint32_t uid, char **data_r,
  */
 int cm_imap_done(struct cm_imap *imap, uint32_t uid, const char *folder,
 		 const char **error_r);
+
+/*
+ * cm_imap_done_many - cm_imap_done for uids[0..n) (ascending) at once:
+ * one UID STORE and one UID MOVE (or COPY, STORE, UID EXPUNGE) over UID
+ * ranges, so that the server commits once for the whole batch.
+ * Returns 0, CM_ERR, CM_ETEMP.
+ */
+int cm_imap_done_many(struct cm_imap *imap, const uint32_t *uids, size_t n,
+		      const char *folder, const char **error_r);
 
 /*
  * cm_imap_idle - wait at most timeout seconds for new mail: IDLE until

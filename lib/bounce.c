@@ -897,11 +897,16 @@ cm_bounce_parse(const struct cm_msg *m, struct cm_bounce *b)
 	if (b->n_rcpts == 0 && m->x_failed_recipients != NULL &&
 	    header_rcpts(m->x_failed_recipients, b) > 0)
 		b->format = "x-failed-recipients";
-	senders = sender_addrs(m->returned_headers);
-	(void)scan_text(text, senders, &tb, &ft);
-	free(senders);
 	daemon = daemon_sender(m);
 	subj = bounce_subject(m);
+	/* the free-text scan only decides for a report, a DSN, or a notice
+	 * from a mailer daemon or with a failure subject: a human reply
+	 * (nearly every message) is not scanned line by line */
+	if (report || b->is_dsn || daemon || subj) {
+		senders = sender_addrs(m->returned_headers);
+		(void)scan_text(text, senders, &tb, &ft);
+		free(senders);
+	}
 	if (b->n_rcpts == 0 && (report || b->is_dsn ||
 				((daemon || subj) && ft.fail &&
 				 (!reply_subject(m) || daemon)))) {

@@ -1114,18 +1114,142 @@ out:
 	return ret;
 }
 
+/* uid_set - a set of UID ranges for uids[0..n) (ascending) */
+static struct mailimap_set *
+uid_set(const uint32_t *uids, size_t n)
+{
+	struct mailimap_set *set = need(mailimap_set_new_empty());
+	size_t i = 0;
+
+	while (i < n) {
+		size_t j = i;
+
+		while (j + 1 < n && uids[j + 1] == uids[j] + 1)
+			j++;
+		if (mailimap_set_add_interval(set, uids[i], uids[j]) != 0)
+			cm_fatal("imap: out of memory");
+		i = j + 1;
+	}
+	return set;
+}
+
+/* cm_imap_sizes - RFC822.SIZE of each of uids[0..n) in one command */
+int
+cm_imap_sizes(struct cm_imap *imap, const uint32_t *uids, size_t n,
+	      uint32_t *sizes_r, const char **error_r)
+{
+	struct mailimap_set *set = NULL;
+	struct mailimap_fetch_type *ft = NULL;
+	struct mailimap_msg_att_body_section *body;
+	clist *list = NULL;
+	int r, ret;
+
+	memset(sizes_r, 0, n * sizeof(*sizes_r));
+	if ((ret = check_open(imap)) != 0 || n == 0)
+		goto out;
+	set = uid_set(uids, n);
+	ft = need(mailimap_fetch_type_new_fetch_att_list_empty());
+	if (mailimap_fetch_type_new_fetch_att_list_add(ft,
+	    need(mailimap_fetch_att_new_uid())) ||
+	    mailimap_fetch_type_new_fetch_att_list_add(ft,
+	    need(mailimap_fetch_att_new_rfc822_size())))
+		cm_fatal("imap: out of memory");
+	r = mailimap_uid_fetch(imap->session, set, ft, &list);
+	if (r != MAILIMAP_NO_ERROR) {
+		ret = fail(imap, r, "UID FETCH RFC822.SIZE");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		find_body(list, uids[i], &body, &sizes_r[i]);
+out:
+	if (list != NULL)
+		mailimap_fetch_list_free(list);
+	if (ft != NULL)
+		mailimap_fetch_type_free(ft);
+	if (set != NULL)
+		mailimap_set_free(set);
+	if (ret != 0 && error_r != NULL)
+		*error_r = imap->err;
+	return ret;
+}
+
+/* cm_imap_fetch_many - cm_imap_fetch for uids[0..n) in one command */
+int
+cm_imap_fetch_many(struct cm_imap *imap, const uint32_t *uids, size_t n,
+		   char **data_r, size_t *len_r, int *rc_r,
+		   const char **error_r)
+{
+	struct mailimap_set *set = NULL;
+	struct mailimap_fetch_type *ft = NULL;
+	struct mailimap_msg_att_body_section *body;
+	clist *list = NULL;
+	uint32_t size;
+	int r, ret;
+
+	for (size_t i = 0; i < n; i++) {
+		data_r[i] = NULL;
+		len_r[i] = 0;
+		rc_r[i] = CM_ENOENT;
+	}
+	if ((ret = check_open(imap)) != 0 || n == 0)
+		goto out;
+	set = uid_set(uids, n);
+	ft = fetch_type((uint32_t)imap->max_size + 1);
+	r = mailimap_uid_fetch(imap->session, set, ft, &list);
+	if (r != MAILIMAP_NO_ERROR) {
+		ret = fail(imap, r, "UID FETCH");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (uids[i] == 0 || !find_body(list, uids[i], &body, &size))
+			continue; /* CM_ENOENT: expunged meanwhile */
+		if (size > imap->max_size || (body != NULL &&
+		    body->sec_length > imap->max_size)) {
+			rc_r[i] = CM_ERR;
+			continue;
+		}
+		if (body == NULL || (body->sec_body_part == NULL &&
+		    body->sec_length != 0) || body->sec_origin_octet != 0) {
+			ret = seterr(imap, CM_ETEMP, "IMAP: %s sent no body "
+			    "for UID %u", imap->host, uids[i]);
+			goto out;
+		}
+		data_r[i] = cm_xmalloc(body->sec_length + 1);
+		if (body->sec_length != 0)
+			memcpy(data_r[i], body->sec_body_part,
+			    body->sec_length);
+		data_r[i][body->sec_length] = '\0';
+		len_r[i] = body->sec_length;
+		rc_r[i] = 0;
+	}
+out:
+	if (ret != 0)
+		for (size_t i = 0; i < n; i++) {
+			free(data_r[i]);
+			data_r[i] = NULL;
+			len_r[i] = 0;
+		}
+	if (list != NULL)
+		mailimap_fetch_list_free(list);
+	if (ft != NULL)
+		mailimap_fetch_type_free(ft);
+	if (set != NULL)
+		mailimap_set_free(set);
+	if (ret != 0 && error_r != NULL)
+		*error_r = imap->err;
+	return ret;
+}
+
 /* add_flag - UID STORE uid +FLAGS.SILENT (\Seen or \Deleted) */
 static int
-add_flag(struct cm_imap *imap, uint32_t uid, bool deleted)
+add_flag(struct cm_imap *imap, struct mailimap_set *set, bool deleted)
 {
-	struct mailimap_set *set;
 	struct mailimap_flag_list *fl;
 	struct mailimap_store_att_flags *sf;
 	struct mailimap_flag *f;
 	int r;
 	int ret = 0;
 
-	set = need(mailimap_set_new_single(uid));
 	fl = need(mailimap_flag_list_new_empty());
 	f = need(deleted ? mailimap_flag_new_deleted() :
 	    mailimap_flag_new_seen());
@@ -1137,7 +1261,6 @@ add_flag(struct cm_imap *imap, uint32_t uid, bool deleted)
 		ret = fail(imap, r, deleted ? "UID STORE \\Deleted" :
 		    "UID STORE \\Seen");
 	mailimap_store_att_flags_free(sf);
-	mailimap_set_free(set);
 	return ret;
 }
 
@@ -1161,26 +1284,22 @@ make_folder(struct cm_imap *imap, const char *folder)
 
 /* move_out - UID MOVE, or UID COPY + \Deleted (+ UID EXPUNGE) */
 static int
-move_out(struct cm_imap *imap, uint32_t uid, const char *folder)
+move_out(struct cm_imap *imap, struct mailimap_set *set, const char *folder)
 {
-	struct mailimap_set *set;
 	int r;
 	int ret = 0;
 
-	set = need(mailimap_set_new_single(uid));
 	if (imap->cap_move) {
 		r = mailimap_uid_move(imap->session, set, folder);
 		if (r != MAILIMAP_NO_ERROR)
 			ret = fail(imap, r, "UID MOVE");
-		goto out;
+		return ret;
 	}
 	r = mailimap_uid_copy(imap->session, set, folder);
-	if (r != MAILIMAP_NO_ERROR) {
-		ret = fail(imap, r, "UID COPY");
-		goto out;
-	}
-	if ((ret = add_flag(imap, uid, true)) != 0)
-		goto out;
+	if (r != MAILIMAP_NO_ERROR)
+		return fail(imap, r, "UID COPY");
+	if ((ret = add_flag(imap, set, true)) != 0)
+		return ret;
 	/* without UIDPLUS an EXPUNGE could remove other clients'
 	 * \Deleted messages: leave ours flagged for them */
 	if (imap->cap_uidplus) {
@@ -1188,9 +1307,26 @@ move_out(struct cm_imap *imap, uint32_t uid, const char *folder)
 		if (r != MAILIMAP_NO_ERROR)
 			ret = fail(imap, r, "UID EXPUNGE");
 	}
-out:
-	mailimap_set_free(set);
 	return ret;
+}
+
+/* done_set - \Seen, then move the messages of set to folder */
+static int
+done_set(struct cm_imap *imap, struct mailimap_set *set, const char *folder)
+{
+	int ret;
+
+	if (folder != NULL && (!cm_imap_folder_valid(folder) ||
+	    strcmp(folder, imap->mailbox) == 0))
+		return seterr(imap, CM_ERR, "IMAP: invalid folder name for "
+		    "processed mail");
+	if ((ret = add_flag(imap, set, false)) != 0)
+		return ret;
+	if (folder == NULL)
+		return 0;
+	if ((ret = make_folder(imap, folder)) != 0)
+		return ret;
+	return move_out(imap, set, folder);
 }
 
 /* cm_imap_done - \Seen, then move to folder */
@@ -1198,6 +1334,7 @@ int
 cm_imap_done(struct cm_imap *imap, uint32_t uid, const char *folder,
 	     const char **error_r)
 {
+	struct mailimap_set *set;
 	int ret;
 
 	if ((ret = check_open(imap)) != 0)
@@ -1206,19 +1343,36 @@ cm_imap_done(struct cm_imap *imap, uint32_t uid, const char *folder,
 		ret = seterr(imap, CM_ERR, "IMAP: UID 0 does not exist");
 		goto out;
 	}
-	if (folder != NULL && (!cm_imap_folder_valid(folder) ||
-	    strcmp(folder, imap->mailbox) == 0)) {
-		ret = seterr(imap, CM_ERR, "IMAP: invalid folder name for "
-		    "processed mail");
+	set = need(mailimap_set_new_single(uid));
+	ret = done_set(imap, set, folder);
+	mailimap_set_free(set);
+out:
+	if (ret != 0 && error_r != NULL)
+		*error_r = imap->err;
+	return ret;
+}
+
+/* cm_imap_done_many - cm_imap_done for uids[0..n) in one STORE and one
+ * MOVE (UID ranges), so the server commits once per batch */
+int
+cm_imap_done_many(struct cm_imap *imap, const uint32_t *uids, size_t n,
+		  const char *folder, const char **error_r)
+{
+	struct mailimap_set *set;
+	size_t i = 0;
+	int ret;
+
+	if ((ret = check_open(imap)) != 0 || n == 0)
 		goto out;
-	}
-	if ((ret = add_flag(imap, uid, false)) != 0)
-		goto out;
-	if (folder == NULL)
-		goto out;
-	if ((ret = make_folder(imap, folder)) != 0)
-		goto out;
-	ret = move_out(imap, uid, folder);
+	for (i = 0; i < n; i++)
+		if (uids[i] == 0) {
+			ret = seterr(imap, CM_ERR,
+			    "IMAP: UID 0 does not exist");
+			goto out;
+		}
+	set = uid_set(uids, n);
+	ret = done_set(imap, set, folder);
+	mailimap_set_free(set);
 out:
 	if (ret != 0 && error_r != NULL)
 		*error_r = imap->err;

@@ -238,118 +238,177 @@ mark_temp(struct mda_job *jobs, size_t from, size_t n, const char *reason)
 	}
 }
 
+/* spawn - fork a worker for jobs[first..n); 0 or CM_ETEMP */
+static int
+spawn(struct mda *m, struct mda_guard *g)
+{
+	int fds[2];
+
+	if (pipe(fds) < 0) {
+		mark_temp(g->jobs, g->first, g->n, "pipe failed");
+		return CM_ETEMP;
+	}
+	fflush(NULL);
+	g->pid = fork();
+	if (g->pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		mark_temp(g->jobs, g->first, g->n, "fork failed");
+		return CM_ETEMP;
+	}
+	if (g->pid == 0) {
+		close(fds[0]);
+		cm_log_set_fatal_status(CHILD_FATAL);
+		worker(m, g->jobs, g->first, g->n, g->batch, fds[1]);
+	}
+	close(fds[1]);
+	g->fp = fdopen(fds[0], "r");
+	if (g->fp == NULL) {
+		close(fds[0]);
+		kill(g->pid, SIGKILL);
+		waitpid(g->pid, NULL, 0);
+		mark_temp(g->jobs, g->first, g->n, "fdopen failed");
+		return CM_ETEMP;
+	}
+	return 0;
+}
+
+/*
+ * collect - read the running worker's report and reap it; rescue the
+ * job it died on. 0 when every job is committed, 1 when a new worker
+ * must take the rest, CM_ETEMP when the store refused.
+ */
+static int
+collect(struct mda *m, struct mda_guard *g)
+{
+	struct mda_job *jobs = g->jobs;
+	size_t n = g->n, i;
+	long started = -1, committed_through = -1;
+	bool temp = false;
+	char temp_reason[300] = "";
+	char *line = NULL, why[128];
+	size_t cap = 0;
+	int status = 0;
+
+	while (getline(&line, &cap, g->fp) > 0) {
+		unsigned long long x;
+
+		line[strcspn(line, "\n")] = '\0';
+		if (line[0] == 'S' && sscanf(line, "S %llu", &x) == 1)
+			started = (long)x;
+		else if (line[0] == 'R')
+			parse_result(jobs, n, line);
+		else if (line[0] == 'C' && sscanf(line, "C %llu", &x) == 1 &&
+			 x < n) {
+			for (i = g->first; i <= x; i++)
+				if (jobs[i].done)
+					jobs[i].committed = true;
+			committed_through = (long)x;
+		} else if (line[0] == 'T') {
+			char *tab = strchr(line, '\t');
+
+			temp = true;
+			cm_strlcpy(temp_reason, tab ? tab + 1 : line,
+				   sizeof(temp_reason));
+		}
+	}
+	free(line);
+	fclose(g->fp);
+	g->fp = NULL;
+	while (waitpid(g->pid, &status, 0) < 0 && errno == EINTR)
+		;
+	g->pid = -1;
+
+	if (temp) {
+		mark_temp(jobs, g->first, n, temp_reason);
+		return CM_ETEMP;
+	}
+	/* done but not committed: the next child does them again */
+	for (i = g->first; i < n; i++)
+		if (jobs[i].done && !jobs[i].committed)
+			jobs[i].done = false;
+	while (g->first < n && jobs[g->first].committed)
+		g->first++;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == CHILD_OK) {
+		if (g->first >= n ||
+		    (started < 0 && committed_through < 0))
+			return 0; /* nothing left for a worker */
+		return 1;
+	}
+	describe_death(status, why, sizeof(why));
+	if (started < 0 || jobs[started].committed) {
+		/* died outside any message: try again, twice */
+		if (++g->deaths_without_start > 2) {
+			mark_temp(jobs, g->first, n, why);
+			return CM_ETEMP;
+		}
+		return 1;
+	}
+	cm_log_warnx("child died on %s: %s; quarantining it",
+		     jobs[started].env.origin != NULL
+			     ? jobs[started].env.origin
+			     : "message",
+		     why);
+	if (rescue(m, &jobs[started], why) < 0) {
+		mark_temp(jobs, g->first, n, jobs[started].res.reason);
+		return CM_ETEMP;
+	}
+	while (g->first < n && jobs[g->first].committed)
+		g->first++;
+	return g->first < n ? 1 : 0;
+}
+
+/* mda_guard_start - start delivering jobs in a child, return at once */
+int
+mda_guard_start(struct mda *m, struct mda_job *jobs, size_t n,
+		size_t batch, struct mda_guard *g)
+{
+	memset(g, 0, sizeof(*g));
+	g->jobs = jobs;
+	g->n = n;
+	g->batch = batch;
+	g->pid = -1;
+	if (n == 0)
+		return 0;
+	if (spawn(m, g) < 0) {
+		g->failed = true;
+		return CM_ETEMP;
+	}
+	return 0;
+}
+
+/* mda_guard_wait - finish what mda_guard_start began */
+int
+mda_guard_wait(struct mda *m, struct mda_guard *g)
+{
+	int rc = 0;
+
+	if (g->failed)
+		return CM_ETEMP;
+	while (g->pid > 0) {
+		rc = collect(m, g);
+		if (rc != 1)
+			break;
+		if (spawn(m, g) < 0)
+			return CM_ETEMP;
+	}
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; i < g->n; i++)
+		if (!g->jobs[i].committed) {
+			mark_temp(g->jobs, i, g->n, "not delivered");
+			return CM_ETEMP;
+		}
+	return 0;
+}
+
 /* mda_guard_run - deliver jobs in children, rescue crashes */
 int
 mda_guard_run(struct mda *m, struct mda_job *jobs, size_t n, size_t batch)
 {
-	size_t first = 0, i;
-	int deaths_without_start = 0;
+	struct mda_guard g;
 
-	while (first < n) {
-		long started = -1, committed_through = -1;
-		bool temp = false;
-		char temp_reason[300] = "";
-		char *line = NULL, why[128];
-		size_t cap = 0;
-		int fds[2], status = 0;
-		FILE *fp;
-		pid_t pid;
-
-		while (first < n && jobs[first].committed)
-			first++;
-		if (first >= n)
-			break;
-		if (pipe(fds) < 0) {
-			mark_temp(jobs, first, n, "pipe failed");
-			return CM_ETEMP;
-		}
-		fflush(NULL);
-		pid = fork();
-		if (pid < 0) {
-			close(fds[0]);
-			close(fds[1]);
-			mark_temp(jobs, first, n, "fork failed");
-			return CM_ETEMP;
-		}
-		if (pid == 0) {
-			close(fds[0]);
-			cm_log_set_fatal_status(CHILD_FATAL);
-			worker(m, jobs, first, n, batch, fds[1]);
-		}
-		close(fds[1]);
-		fp = fdopen(fds[0], "r");
-		if (fp == NULL) {
-			close(fds[0]);
-			kill(pid, SIGKILL);
-			waitpid(pid, NULL, 0);
-			mark_temp(jobs, first, n, "fdopen failed");
-			return CM_ETEMP;
-		}
-		while (getline(&line, &cap, fp) > 0) {
-			unsigned long long x;
-
-			line[strcspn(line, "\n")] = '\0';
-			if (line[0] == 'S' && sscanf(line, "S %llu", &x) == 1)
-				started = (long)x;
-			else if (line[0] == 'R')
-				parse_result(jobs, n, line);
-			else if (line[0] == 'C' &&
-				 sscanf(line, "C %llu", &x) == 1 && x < n) {
-				for (i = first; i <= x; i++)
-					if (jobs[i].done)
-						jobs[i].committed = true;
-				committed_through = (long)x;
-			} else if (line[0] == 'T') {
-				char *tab = strchr(line, '\t');
-
-				temp = true;
-				cm_strlcpy(temp_reason, tab ? tab + 1 : line,
-					   sizeof(temp_reason));
-			}
-		}
-		free(line);
-		fclose(fp);
-		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-			;
-
-		if (temp) {
-			mark_temp(jobs, first, n, temp_reason);
-			return CM_ETEMP;
-		}
-		/* done but not committed: the next child does them again */
-		for (i = first; i < n; i++)
-			if (jobs[i].done && !jobs[i].committed)
-				jobs[i].done = false;
-		if (WIFEXITED(status) && WEXITSTATUS(status) == CHILD_OK &&
-		    started < 0 && committed_through < 0) {
-			/* nothing left to do for this child */
-			break;
-		}
-		if (WIFEXITED(status) && WEXITSTATUS(status) == CHILD_OK)
-			continue;
-		describe_death(status, why, sizeof(why));
-		if (started < 0 || jobs[started].committed) {
-			/* died outside any message: try once more */
-			if (++deaths_without_start > 2) {
-				mark_temp(jobs, first, n, why);
-				return CM_ETEMP;
-			}
-			continue;
-		}
-		cm_log_warnx("child died on %s: %s; quarantining it",
-			     jobs[started].env.origin != NULL
-				     ? jobs[started].env.origin
-				     : "message",
-			     why);
-		if (rescue(m, &jobs[started], why) < 0) {
-			mark_temp(jobs, first, n, jobs[started].res.reason);
-			return CM_ETEMP;
-		}
-	}
-	for (i = 0; i < n; i++)
-		if (!jobs[i].committed) {
-			mark_temp(jobs, i, n, "not delivered");
-			return CM_ETEMP;
-		}
-	return 0;
+	if (mda_guard_start(m, jobs, n, batch, &g) < 0)
+		return CM_ETEMP;
+	return mda_guard_wait(m, &g);
 }

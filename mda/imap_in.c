@@ -47,6 +47,7 @@
 #include "mda.h"
 
 #define BATCH 100           /* messages fetched and committed together */
+#define FETCH_BYTES (32UL * 1024 * 1024) /* most one FETCH may hold */
 #define IDLE_SECONDS 600    /* re-issue IDLE at least this often */
 #define BACKOFF_MAX 300     /* seconds between reconnection attempts */
 #define PASSWORD_MAX 1024
@@ -244,106 +245,176 @@ move_seen(struct mda *m, struct cm_imap *imap, uint32_t uid, const char *what,
 	return cm_imap_done(imap, uid, folder_for(m->cfg, wbuf), error_r);
 }
 
-/* run_batch - fetch, deliver and move uids[0..n) */
+/* move_many - \Seen and move committed uids[0..n) to the folder for
+ * what; a failure is logged (the next pass moves them: they are seen) */
 static int
-run_batch(struct mda *m, struct cm_imap *imap, const struct target *t,
-	  const uint32_t *uids, size_t n, struct mda_counts *c,
+move_many(struct mda *m, struct cm_imap *imap, const struct target *t,
+	  const uint32_t *uids, size_t n, const char *what,
 	  const char **error_r)
 {
-	struct mda_job *jobs = cm_xcalloc(n, sizeof(*jobs));
-	char **bufs = cm_xcalloc(n, sizeof(*bufs));
-	char **origins = cm_xcalloc(n, sizeof(*origins));
+	const char *err = NULL;
+	int rc;
+
+	if (n == 0)
+		return 0;
+	rc = cm_imap_done_many(imap, uids, n, folder_for(m->cfg, what), &err);
+	if (rc < 0) {
+		cm_log_warnx("imap=%s uids=%zu status=unmoved reason=\"%s\"",
+			     t->key, n, err);
+		if (rc == CM_ETEMP)
+			*error_r = err;
+	}
+	return rc == CM_ETEMP ? rc : 0;
+}
+
+/* struct batch - up to BATCH messages on their way from the server */
+struct batch {
+	const uint32_t *uids;
+	size_t n;
+	struct mda_job *jobs;
+	size_t nj;
+	char **bufs;
+	char **origins;
+	struct mda_guard guard;
+	bool started;
+};
+
+/* batch_free - release what a batch holds */
+static void
+batch_free(struct batch *b)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		free(b->bufs[i]);
+		free(b->origins[i]);
+	}
+	free(b->bufs);
+	free(b->origins);
+	free(b->jobs);
+	memset(b, 0, sizeof(*b));
+}
+
+/* batch_fetch - fetch uids[0..n) into jobs (sizes first, so that one
+ * FETCH never holds more than FETCH_BYTES) */
+static int
+batch_fetch(struct cm_imap *imap, const struct target *t,
+	    const uint32_t *uids, size_t n, struct batch *b,
+	    struct mda_counts *c, const char **error_r)
+{
+	uint32_t *sizes = cm_xcalloc(n, sizeof(*sizes));
+	size_t *lens = cm_xcalloc(n, sizeof(*lens));
+	int *rcs = cm_xcalloc(n, sizeof(*rcs));
 	uint32_t uidvalidity = cm_imap_uidvalidity(imap);
-	size_t nj = 0, i;
-	int ret = 0, rc;
+	size_t i;
+	int ret;
 
-	for (i = 0; i < n && !stopping; i++) {
-		size_t len = 0;
+	memset(b, 0, sizeof(*b));
+	b->uids = uids;
+	b->n = n;
+	b->jobs = cm_xcalloc(n, sizeof(*b->jobs));
+	b->bufs = cm_xcalloc(n, sizeof(*b->bufs));
+	b->origins = cm_xcalloc(n, sizeof(*b->origins));
+	ret = cm_imap_sizes(imap, uids, n, sizes, error_r);
+	for (i = 0; ret == 0 && i < n && !stopping;) {
+		size_t k = i, bytes = 0;
 
-		rc = cm_imap_fetch(imap, uids[i], &bufs[nj], &len, error_r);
-		if (rc == CM_ENOENT) /* expunged meanwhile */
+		while (k < n && (k == i || bytes + sizes[k] <= FETCH_BYTES))
+			bytes += sizes[k++];
+		ret = cm_imap_fetch_many(imap, uids + i, k - i, b->bufs + i,
+					 lens + i, rcs + i, error_r);
+		i = k;
+	}
+	for (i = 0; ret == 0 && i < n; i++) {
+		struct mda_job *j = &b->jobs[b->nj];
+
+		if (rcs[i] == CM_ENOENT) /* expunged meanwhile */
 			continue;
-		if (rc == CM_ERR) {
+		if (rcs[i] == CM_ERR) {
 			/* larger than max_message_size: the server keeps it;
 			 * a postmaster has to look (logged every pass) */
 			cm_log_warnx("imap=%s uid=%u status=skipped "
-				     "reason=\"%s\"",
-				     t->key, uids[i], *error_r);
+				     "reason=\"larger than max_message_size\"",
+				     t->key, uids[i]);
 			c->failed++;
 			continue;
 		}
-		if (rc < 0) {
-			ret = rc;
-			break;
-		}
-		origins[nj] = cm_xasprintf("imap:%s:%u:%u", t->key,
-					   uidvalidity, uids[i]);
-		jobs[nj].data = bufs[nj];
-		jobs[nj].len = len;
-		jobs[nj].env.source = "imap";
-		jobs[nj].env.origin = origins[nj];
-		jobs[nj].env.imap_mailbox = t->key;
-		jobs[nj].env.imap_uidvalidity = uidvalidity;
-		jobs[nj].env.imap_uid = uids[i];
-		nj++;
+		b->origins[i] = cm_xasprintf("imap:%s:%u:%u", t->key,
+					     uidvalidity, uids[i]);
+		j->data = b->bufs[i];
+		j->len = lens[i];
+		j->env.source = "imap";
+		j->env.origin = b->origins[i];
+		j->env.imap_mailbox = t->key;
+		j->env.imap_uidvalidity = uidvalidity;
+		j->env.imap_uid = uids[i];
+		b->nj++;
 	}
-	if (nj > 0 && mda_guard_run(m, jobs, nj, BATCH) < 0 && ret == 0) {
-		ret = CM_ETEMP;
-		for (i = 0; i < nj; i++)
-			if (!jobs[i].committed) {
-				*error_r = "store refused the batch";
-				cm_log_err("imap=%s status=deferred "
-					   "reason=\"%s\"",
-					   t->key, jobs[i].res.reason);
-				break;
-			}
-	}
-	for (i = 0; i < nj; i++) {
-		const char *what, *err = NULL;
-
-		if (!jobs[i].committed) {
-			c->failed++;
-			continue;
-		}
-		mda_count(c, &jobs[i]);
-		mda_log_result(&jobs[i].env, &jobs[i].res);
-		what = jobs[i].res.outcome == MDA_QUARANTINED ? "quarantine"
-							      : "message";
-		/* committed: now, and only now, move it */
-		rc = cm_imap_done(imap, (uint32_t)jobs[i].env.imap_uid,
-				  folder_for(m->cfg, what), &err);
-		if (rc < 0) {
-			cm_log_warnx("imap=%s uid=%lld status=unmoved "
-				     "reason=\"%s\"",
-				     t->key, (long long)jobs[i].env.imap_uid,
-				     err);
-			if (ret == 0 && rc == CM_ETEMP) {
-				ret = rc;
-				*error_r = err;
-			}
-		}
-	}
-	for (i = 0; i < n; i++) {
-		free(bufs[i]);
-		free(origins[i]);
-	}
-	free(bufs);
-	free(origins);
-	free(jobs);
+	free(sizes);
+	free(lens);
+	free(rcs);
 	return ret;
 }
 
-/* pass - one pass over the mailbox: move the seen, ingest the new */
+/* batch_finish - wait for the child storing the batch, then move what
+ * it committed, a folder at a time */
+static int
+batch_finish(struct mda *m, struct cm_imap *imap, const struct target *t,
+	     struct batch *b, struct mda_counts *c, const char **error_r)
+{
+	uint32_t *done = cm_xcalloc(b->nj + 1, sizeof(*done));
+	uint32_t *quar = cm_xcalloc(b->nj + 1, sizeof(*quar));
+	size_t nd = 0, nq = 0, i;
+	int ret = 0, rc;
+
+	if (b->started && mda_guard_wait(m, &b->guard) < 0) {
+		ret = CM_ETEMP;
+		*error_r = "store refused the batch";
+		for (i = 0; i < b->nj; i++)
+			if (!b->jobs[i].committed) {
+				cm_log_err("imap=%s status=deferred "
+					   "reason=\"%s\"",
+					   t->key, b->jobs[i].res.reason);
+				break;
+			}
+	}
+	for (i = 0; i < b->nj; i++) {
+		const struct mda_job *j = &b->jobs[i];
+
+		if (!j->committed) {
+			c->failed++;
+			continue;
+		}
+		mda_count(c, j);
+		mda_log_result(&j->env, &j->res);
+		if (j->res.outcome == MDA_QUARANTINED)
+			quar[nq++] = (uint32_t)j->env.imap_uid;
+		else
+			done[nd++] = (uint32_t)j->env.imap_uid;
+	}
+	rc = move_many(m, imap, t, done, nd, "message", error_r);
+	if (rc < 0 && ret == 0)
+		ret = rc;
+	rc = move_many(m, imap, t, quar, nq, "quarantine", error_r);
+	if (rc < 0 && ret == 0)
+		ret = rc;
+	free(done);
+	free(quar);
+	return ret;
+}
+
+/* pass - one pass over the mailbox: move the seen, ingest the new; the
+ * next batch is fetched while a child stores the current one */
 static int
 pass(struct mda *m, struct cm_imap *imap, const struct target *t,
      struct mda_counts *c, const char **error_r)
 {
-	uint32_t *uids = NULL, *todo;
+	struct batch cur, next;
+	uint32_t *uids = NULL, *todo = NULL;
 	uint32_t uidvalidity = cm_imap_uidvalidity(imap);
 	size_t n = 0, nt = 0, done = 0;
-	bool tty = isatty(2);
-	int ret;
+	bool tty = isatty(2), have = false;
+	int ret, rc;
 
+	memset(&cur, 0, sizeof(cur));
 	ret = cm_imap_uids_since(imap, 0, &uids, &n, error_r);
 	if (ret < 0 || n == 0)
 		goto out;
@@ -352,7 +423,6 @@ pass(struct mda *m, struct cm_imap *imap, const struct target *t,
 	todo = cm_xcalloc(n, sizeof(*todo));
 	for (size_t i = 0; i < n && ret == 0; i++) {
 		const char *what = NULL;
-		int rc;
 
 		rc = cm_store_imap_seen_find(m->store, t->key, uidvalidity,
 					     uids[i], &what, NULL, error_r);
@@ -368,16 +438,40 @@ pass(struct mda *m, struct cm_imap *imap, const struct target *t,
 	for (size_t i = 0; i < nt && ret == 0 && !stopping; i += BATCH) {
 		size_t k = nt - i < BATCH ? nt - i : BATCH;
 
-		ret = run_batch(m, imap, t, todo + i, k, c, error_r);
+		ret = batch_fetch(imap, t, todo + i, k, &next, c, error_r);
+		if (have) {
+			rc = batch_finish(m, imap, t, &cur, c, error_r);
+			batch_free(&cur);
+			have = false;
+			if (rc < 0 && ret == 0)
+				ret = rc;
+		}
+		if (ret < 0) {
+			batch_free(&next);
+			break;
+		}
+		cur = next;
+		have = true;
+		if (cur.nj > 0 && mda_guard_start(m, cur.jobs, cur.nj, BATCH,
+						  &cur.guard) == 0)
+			cur.started = true;
+		else if (cur.nj > 0)
+			ret = CM_ETEMP;
 		done += k;
 		if (tty && nt > BATCH)
 			fprintf(stderr, "\rcasemail-mda: %zu/%zu messages",
 				done, nt);
 	}
+	if (have) {
+		rc = batch_finish(m, imap, t, &cur, c, error_r);
+		batch_free(&cur);
+		if (rc < 0 && ret == 0)
+			ret = rc;
+	}
 	if (tty && nt > BATCH)
 		fputc('\n', stderr);
-	free(todo);
 out:
+	free(todo);
 	free(uids);
 	return ret;
 }

@@ -14,6 +14,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
 
 #include "cm_config.h"
 #include "cm_store.h"
@@ -100,6 +102,28 @@ struct mda_job {
 	bool done;      /* processed (committed when committed is set) */
 	bool committed; /* its batch is durable */
 };
+
+/* A delivery in progress in a child (mda_guard_start/wait). */
+struct mda_guard {
+	struct mda_job *jobs;
+	size_t n;
+	size_t batch;
+	size_t first; /* jobs before it are committed */
+	pid_t pid;    /* the worker, or -1 */
+	FILE *fp;     /* its report */
+	int deaths_without_start;
+	bool failed;
+};
+
+/*
+ * mda_guard_start - fork a child that delivers jobs[0..n) and return at
+ * once (jobs must stay put until mda_guard_wait); mda_guard_wait reads
+ * its report, reaps it and carries on exactly as mda_guard_run. Used to
+ * fetch the next batch while a child stores this one.
+ */
+int mda_guard_start(struct mda *m, struct mda_job *jobs, size_t n,
+		    size_t batch, struct mda_guard *g);
+int mda_guard_wait(struct mda *m, struct mda_guard *g);
 
 /*
  * mda_guard_run - process jobs[0..n) in child processes, batch commits
