@@ -16,7 +16,8 @@ msg = ("From: victim@example.net\nTo: someone@example.org\n"
        "Content-Transfer-Encoding: base64\n\n" + payload + "--b--\n")
 open(sys.argv[1], "w").write(msg)
 PY
-cp -r "$FIX" "$W/store"
+cp -a "$FIX" "$W/store"
+chmod 600 "$W/store/secret"
 sed -i "s|$FIX|$W/store|g" "$W/store/casemail.conf"
 echo "max_message_size = 64M" >>"$W/store/casemail.conf"
 size=$(stat -c %s "$W/big.eml")

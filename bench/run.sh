@@ -9,6 +9,10 @@
 #          (parsed, trimmed, stored in the thread, officer notice queued)
 #   index  casemail-mda --maildir over the 2,000-message corpus
 #   memory peak RSS of casemail-mda on a 25 MB message
+#   sender casemail-send into Postfix's smtp-sink beside smtp-source,
+#          1 and 4 connections (bench/sender-bench.sh)
+#   imap   casemail-mda --imap beside mbsync on a private Dovecot
+#          (bench/imap-bench.sh)
 # Knobs: REPS (default 3), PIPE_N (default 500), N (default 2000), and
 # BASE as in anchors.sh. Takes 10-20 minutes. Run as root.
 set -eu
@@ -43,3 +47,10 @@ python3 "$TOP/bench/ratios.py" "$RES/raw.tsv" | tee "$RES/casemail-ratios.txt"
 
 # Peak memory on a 25 MB message (parent and child).
 sh "$TOP/bench/memory.sh" "$BIN" "$FIX" | tee -a "$RES/casemail-ratios.txt"
+
+# Sending, and IMAP ingest, each beside its anchor in one run.
+BUILD=$BUILD sh "$TOP/bench/sender-bench.sh" 5000 | tee -a "$RES/casemail-ratios.txt"
+BUILD=$BUILD sh "$TOP/bench/imap-bench.sh" "$N" | tee -a "$RES/casemail-ratios.txt"
+[ -f "$TOP/bench/web-bench.sh" ] &&
+	BUILD=$BUILD sh "$TOP/bench/web-bench.sh" | tee -a "$RES/casemail-ratios.txt"
+echo "bench: all figures in $RES/casemail-ratios.txt"
