@@ -100,6 +100,11 @@ bool cm_utf8_valid(const char *p, size_t len);
  */
 char *cm_utf8_clean(const char *p, size_t len);
 
+/* cm_mem_has_any - true if buf[0..n) contains one of the strings
+ * list[0..count) (memmem each: linear in n for a fixed list) */
+bool cm_mem_has_any(const char *buf, size_t n, const char *const *list,
+		    size_t count);
+
 /* cm_parse_long - strict decimal in [min, max]; 0 or -1 */
 int cm_parse_long(const char *s, long min, long max, long *value_r);
 /* cm_parse_int64 - strict decimal int64 >= 0; 0 or -1 */
@@ -121,7 +126,8 @@ int cm_read_file(const char *path, size_t max, char **data_r,
 int cm_write_all(int fd, const void *p, size_t len);
 /* cm_fsync_dir - fsync the directory at path; 0 or -1 with errno */
 int cm_fsync_dir(const char *path);
-/* cm_mkdir_p - create dir and parents with mode; 0 or -1 with errno */
+/* cm_mkdir_p - create dir and its missing parents, all with mode (existing
+ * ones are left as they are); 0 or -1 with errno */
 int cm_mkdir_p(const char *path, unsigned int mode);
 /* cm_errno_is_temp - true if errno value e is worth a retry (ENOSPC,
  * EIO, EDQUOT, EAGAIN, EINTR, ENOMEM, EMFILE, ENFILE, EBUSY...) */

@@ -159,18 +159,6 @@ lower_line(struct span s, char *buf)
 	return n;
 }
 
-/* has - true if lower-case buf[0..n) contains one of the phrases */
-static bool
-has(const char *buf, size_t n, const char *const *list, size_t count)
-{
-	size_t i;
-
-	for (i = 0; i < count; i++)
-		if (memmem(buf, n, list[i], strlen(list[i])) != NULL)
-			return true;
-	return false;
-}
-
 /* next_line - the line at *pos of text[0..len), advancing *pos */
 static bool
 next_line(const char *text, size_t len, size_t *pos, struct span *s)
@@ -512,7 +500,7 @@ out:
 static bool
 copy_mark(const char *buf, size_t n, struct span s)
 {
-	if (has(buf, n, copy_marks, CM_ARRAY_SIZE(copy_marks)))
+	if (cm_mem_has_any(buf, n, copy_marks, CM_ARRAY_SIZE(copy_marks)))
 		return true;
 	/* an inline copy of the returned headers */
 	return (s.n > 9 && strncasecmp(s.p, "Received:", 9) == 0) ||
@@ -562,7 +550,7 @@ list_intro(const char *buf, size_t n)
 		"following mailbox", "intended recipient",
 	};
 
-	return has(buf, n, intros, CM_ARRAY_SIZE(intros));
+	return cm_mem_has_any(buf, n, intros, CM_ARRAY_SIZE(intros));
 }
 
 /* code_on_line - true if the line has an SMTP 5xx/4xx or x.y.z code */
@@ -686,12 +674,14 @@ scan_text(const char *text, const char *senders, struct cm_bounce *b,
 		n = lower_line(s, buf);
 		if (copy_mark(buf, n, s))
 			break;
-		if (has(buf, n, fail_phrases, CM_ARRAY_SIZE(fail_phrases)))
+		if (cm_mem_has_any(buf, n, fail_phrases,
+				   CM_ARRAY_SIZE(fail_phrases)))
 			ft->fail = true;
-		if (has(buf, n, delay_phrases, CM_ARRAY_SIZE(delay_phrases)))
+		if (cm_mem_has_any(buf, n, delay_phrases,
+				   CM_ARRAY_SIZE(delay_phrases)))
 			ft->delay = true;
-		if (has(buf, n, gaveup_phrases,
-			CM_ARRAY_SIZE(gaveup_phrases)))
+		if (cm_mem_has_any(buf, n, gaveup_phrases,
+				   CM_ARRAY_SIZE(gaveup_phrases)))
 			ft->gaveup = true;
 		if (list_intro(buf, n)) {
 			list = LIST_LINES;
@@ -702,7 +692,8 @@ scan_text(const char *text, const char *senders, struct cm_bounce *b,
 		}
 		if (sender_line(buf, n))
 			continue;
-		hint = has(buf, n, line_hints, CM_ARRAY_SIZE(line_hints)) ||
+		hint = cm_mem_has_any(buf, n, line_hints,
+				      CM_ARRAY_SIZE(line_hints)) ||
 		       code_on_line(buf, n);
 		k = 0;
 		while (k < n && find_addr(buf, n, k, &ab, &ae)) {
@@ -765,7 +756,7 @@ daemon_sender(const struct cm_msg *m)
 		return false;
 	n = lower_line((struct span){ m->from_name,
 				      strnlen(m->from_name, 255) }, buf);
-	return has(buf, n, names, CM_ARRAY_SIZE(names));
+	return cm_mem_has_any(buf, n, names, CM_ARRAY_SIZE(names));
 }
 
 /* bounce_subject - true if the subject reads as a failure notice */
@@ -794,7 +785,7 @@ bounce_subject(const struct cm_msg *m)
 		return false;
 	n = lower_line((struct span){ m->subject,
 				      strnlen(m->subject, MAX_LINE) }, buf);
-	return has(buf, n, marks, CM_ARRAY_SIZE(marks));
+	return cm_mem_has_any(buf, n, marks, CM_ARRAY_SIZE(marks));
 }
 
 /* reply_subject - true if the subject is a person's reply or forward */

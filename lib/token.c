@@ -103,31 +103,6 @@ parent_dir(const char *path)
 	return cm_xstrndup(path, (size_t)(slash - path));
 }
 
-/* mkdir_private - create dir and every missing parent with mode 0700
- * (cm_mkdir_p gives parents 0755); 0 or -1 with errno */
-static int
-mkdir_private(const char *dir)
-{
-	char *p = cm_xstrdup(dir);
-	char *s;
-	int ret = -1;
-
-	for (s = p + 1; *s != '\0'; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(p, 0700) < 0 && errno != EEXIST)
-			goto out;
-		*s = '/';
-	}
-	if (mkdir(p, 0700) < 0 && errno != EEXIST)
-		goto out;
-	ret = 0;
-out:
-	free(p);
-	return ret;
-}
-
 /* cm_secret_create - create path with a fresh key unless it exists */
 int
 cm_secret_create(const char *path, const char **error_r)
@@ -148,7 +123,7 @@ cm_secret_create(const char *path, const char **error_r)
 		goto out;
 	}
 	dir = parent_dir(path);
-	if (mkdir_private(dir) < 0) {
+	if (cm_mkdir_p(dir, 0700) < 0) {
 		set_error(error_r, "secret file %s: cannot create %s: %s",
 			  path, dir, strerror(errno));
 		goto out;

@@ -266,18 +266,6 @@ lower(const char *p, size_t n, char *buf, size_t cap)
 	return n;
 }
 
-/* any_of - true if lower-case buf[0..n) contains a word of list */
-static bool
-any_of(const char *buf, size_t n, const char *const *list, size_t count)
-{
-	size_t i;
-
-	for (i = 0; i < count; i++)
-		if (memmem(buf, n, list[i], strlen(list[i])) != NULL)
-			return true;
-	return false;
-}
-
 /* prefix_of - true if lower-case buf starts with a prefix of list */
 static bool
 prefix_of(const char *buf, size_t n, const char *const *list,
@@ -345,7 +333,7 @@ header_text(const char *buf, size_t n)
 		return false;
 	if (!has_digit(buf, n) && memchr(buf, '@', n) == NULL)
 		return false;
-	if (any_of(buf, n, verbs, CM_ARRAY_SIZE(verbs)))
+	if (cm_mem_has_any(buf, n, verbs, CM_ARRAY_SIZE(verbs)))
 		return true;
 	/* "2014-03-20 8:48 GMT+01:00 Name <a@b.example>:" */
 	return memchr(buf, '@', n) != NULL && has_time(buf, n) && n < 250 &&
@@ -530,8 +518,8 @@ dashed_title(const char *p, size_t n)
 	m = lower(p + k, n - k, buf, sizeof(buf));
 	if (k >= 5 && m > 5 && memcmp(buf + m - 5, "-----", 5) == 0)
 		return true; /* "----- Title -----" */
-	return any_of(buf, m, sep_words, CM_ARRAY_SIZE(sep_words)) ||
-	       any_of(buf, m, verbs, CM_ARRAY_SIZE(verbs));
+	return cm_mem_has_any(buf, m, sep_words, CM_ARRAY_SIZE(sep_words)) ||
+	       cm_mem_has_any(buf, m, verbs, CM_ARRAY_SIZE(verbs));
 }
 
 /* rule - true if p[0..n) is only c, at least min times */
@@ -592,7 +580,7 @@ verb_colon(const struct text *t, size_t i)
 	if (n == 0 || n > HEADER_MAX || !colon_end(p, n))
 		return false;
 	m = lower(p, n, buf, sizeof(buf));
-	return any_of(buf, m, verbs, CM_ARRAY_SIZE(verbs));
+	return cm_mem_has_any(buf, m, verbs, CM_ARRAY_SIZE(verbs));
 }
 
 /* K_* - what a line is */

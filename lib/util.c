@@ -364,6 +364,17 @@ cm_utf8_clean(const char *p, size_t len)
 	return out;
 }
 
+/* cm_mem_has_any - does buf[0..n) contain one of list[0..count) */
+bool
+cm_mem_has_any(const char *buf, size_t n, const char *const *list,
+	       size_t count)
+{
+	for (size_t i = 0; i < count; i++)
+		if (memmem(buf, n, list[i], strlen(list[i])) != NULL)
+			return true;
+	return false;
+}
+
 /* cm_parse_long - strict decimal within bounds */
 int
 cm_parse_long(const char *s, long min, long max, long *value_r)
@@ -534,7 +545,7 @@ cm_mkdir_p(const char *path, unsigned int mode)
 		if (*s != '/')
 			continue;
 		*s = '\0';
-		if (mkdir(p, 0755) < 0 && errno != EEXIST)
+		if (mkdir(p, (mode_t)mode) < 0 && errno != EEXIST)
 			goto out;
 		*s = '/';
 	}

@@ -54,7 +54,7 @@ struct dctx {
 	struct mda_result *res;
 	struct cm_inspect *in; /* the one inspect path (cm_inspect) */
 	struct cm_msg *msg;    /* in->msg */
-	const char *key; /* dedupe key */
+	char *key; /* dedupe key (owned) */
 	char sha[65];
 	int64_t raw_id;
 	const char *err;
@@ -678,53 +678,62 @@ route(struct dctx *d)
 	return ret;
 }
 
+/*
+ * begin - set d up for one message and look its key up: 0 when it is
+ * new, 1 when it was stored already (res says where; its IMAP UID is
+ * noted), CM_ETEMP. The caller frees d->key.
+ */
+static int
+begin(struct dctx *d, struct mda *m, const char *data, size_t len,
+      const struct mda_envelope *env, struct mda_result *res)
+{
+	const char *what = NULL;
+	int64_t ref_id = 0;
+	int rc;
+
+	memset(d, 0, sizeof(*d));
+	memset(res, 0, sizeof(*res));
+	cm_strlcpy(res->case_ref, "-", sizeof(res->case_ref));
+	d->m = m;
+	d->w.cfg = m->cfg;
+	d->w.secret = m->secret;
+	d->w.store = m->store;
+	d->w.actor = "mda";
+	d->data = data;
+	d->len = len;
+	d->env = env;
+	d->res = res;
+	cm_token_sha256_hex(data, len, d->sha);
+	d->key = mda_dedupe_key(env, data, len, d->sha);
+	rc = cm_store_delivery_find(m->store, d->key, &what, &ref_id,
+				    &d->err);
+	if (rc == CM_ENOENT)
+		return 0;
+	if (rc < 0)
+		return store_fail(d, "dedupe");
+	/* a retry, a second copy, or a child that committed and died */
+	res->outcome = MDA_DUPLICATE;
+	res->id = ref_id;
+	set_reason(res, "duplicate of %s %lld", what, (long long)ref_id);
+	return note_imap(d, what, ref_id) < 0 ? CM_ETEMP : 1;
+}
+
 /* mda_deliver - place one message inside the open transaction */
 int
 mda_deliver(struct mda *m, const char *data, size_t len,
 	    const struct mda_envelope *env, struct mda_result *res)
 {
 	struct dctx d;
-	const char *what = NULL, *perr = NULL;
-	int64_t ref_id = 0;
-	char *key = NULL;
+	const char *perr = NULL;
 	int rc, ret;
 
-	memset(&d, 0, sizeof(d));
-	memset(res, 0, sizeof(*res));
-	cm_strlcpy(res->case_ref, "-", sizeof(res->case_ref));
-	d.m = m;
-	d.w.cfg = m->cfg;
-	d.w.secret = m->secret;
-	d.w.store = m->store;
-	d.w.actor = "mda";
-	d.data = data;
-	d.len = len;
-	d.env = env;
-	d.res = res;
-	cm_token_sha256_hex(data, len, d.sha);
-	key = mda_dedupe_key(env, data, len, d.sha);
-	d.key = key;
-
-	rc = cm_store_delivery_find(m->store, key, &what, &ref_id, &d.err);
-	if (rc == 0) {
-		res->outcome = MDA_DUPLICATE;
-		res->id = ref_id;
-		set_reason(res, "duplicate of %s %lld", what,
-			   (long long)ref_id);
-		ret = note_imap(&d, what, ref_id);
+	ret = begin(&d, m, data, len, env, res);
+	if (ret != 0)
 		goto out;
-	}
-	if (rc != CM_ENOENT) {
-		ret = store_fail(&d, "dedupe");
-		goto out;
-	}
-
 	alarm((unsigned)m->cfg->child_timeout);
 	rc = cm_inspect_parse(data, len, &m->cfg->limits, env->sender, &d.in,
 			      &perr);
 	alarm(0);
-	if (rc == 0)
-		d.msg = d.in->msg;
 	if (rc < 0) {
 		char reason[256];
 
@@ -733,14 +742,15 @@ mda_deliver(struct mda *m, const char *data, size_t len,
 		ret = quarantine(&d, reason);
 		goto out;
 	}
+	d.msg = d.in->msg;
 	ret = route(&d);
 out:
 	if (ret < 0)
 		res->status = CM_DS_TEMP;
 	d.msg = NULL;
 	cm_inspect_free(&d.in);
-	free(key);
-	return ret;
+	free(d.key);
+	return ret < 0 ? ret : 0;
 }
 
 /* mda_quarantine - keep a message the child could not handle */
@@ -750,39 +760,15 @@ mda_quarantine(struct mda *m, const char *data, size_t len,
 	       struct mda_result *res)
 {
 	struct dctx d;
-	const char *what = NULL;
-	int64_t ref_id = 0;
-	char *key;
-	int rc, ret;
+	int ret;
 
-	memset(&d, 0, sizeof(d));
-	memset(res, 0, sizeof(*res));
-	cm_strlcpy(res->case_ref, "-", sizeof(res->case_ref));
-	d.m = m;
-	d.data = data;
-	d.len = len;
-	d.env = env;
-	d.res = res;
-	cm_token_sha256_hex(data, len, d.sha);
-	key = mda_dedupe_key(env, data, len, d.sha);
-	d.key = key;
-	rc = cm_store_delivery_find(m->store, key, &what, &ref_id, &d.err);
-	if (rc == 0) {
-		/* the child committed before it died */
-		res->outcome = MDA_DUPLICATE;
-		res->id = ref_id;
-		set_reason(res, "already stored as %s %lld", what,
-			   (long long)ref_id);
-		ret = note_imap(&d, what, ref_id);
-	} else if (rc != CM_ENOENT) {
-		ret = store_fail(&d, "dedupe");
-	} else {
+	ret = begin(&d, m, data, len, env, res);
+	if (ret == 0)
 		ret = quarantine(&d, reason);
-	}
 	if (ret < 0)
 		res->status = CM_DS_TEMP;
-	free(key);
-	return ret;
+	free(d.key);
+	return ret < 0 ? ret : 0;
 }
 
 /* mda_log_result - one log line per message */
