@@ -18,7 +18,7 @@ DESTDIR ?=
 CC ?= cc
 comma := ,
 PKGS := gmime-3.0 sqlite3 libsodium libcurl libetpan libxml-2.0 jansson \
-	nettle
+	nettle libmicrohttpd
 
 ifeq ($(SANITIZE),1)
 BUILD ?= build-san
@@ -48,8 +48,12 @@ LIBA := $(BUILD)/libcasemail.a
 CLI_SRC := $(sort $(wildcard cli/*.c))
 MDA_SRC := $(sort $(wildcard mda/*.c))
 SEND_SRC := $(sort $(wildcard sender/*.c))
+WEB_SRC := $(sort $(wildcard web/*.c))
+# web/ without main.c: linked into tests/unit/test_web_*.c too
+WEB_LIB_OBJ := $(filter-out $(BUILD)/web/main.o,$(WEB_SRC:%.c=$(BUILD)/%.o))
 PROGS := $(BUILD)/casemail $(BUILD)/casemail-mda \
-	$(if $(SEND_SRC),$(BUILD)/casemail-send)
+	$(if $(SEND_SRC),$(BUILD)/casemail-send) \
+	$(if $(WEB_SRC),$(BUILD)/casemail-web)
 
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -59,6 +63,10 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 all: $(PROGS)
 
 $(BUILD)/%.o: %.c $(wildcard include/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -c -o $@ $<
+
+$(BUILD)/web/%.o: web/%.c web/web.h $(wildcard include/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -c -o $@ $<
 
@@ -72,8 +80,14 @@ $(BUILD)/casemail-mda: $(MDA_SRC:%.c=$(BUILD)/%.o) $(LIBA)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
 $(BUILD)/casemail-send: $(SEND_SRC:%.c=$(BUILD)/%.o) $(LIBA)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
+$(BUILD)/casemail-web: $(WEB_SRC:%.c=$(BUILD)/%.o) $(LIBA)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
+$(BUILD)/tests/test_web_%: $(BUILD)/tests/unit/test_web_%.o \
+		$(WEB_LIB_OBJ) $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
 

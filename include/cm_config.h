@@ -67,6 +67,22 @@ struct cm_config {
 	long send_batch;      /* notices claimed and recorded per commit */
 	long poll_interval;   /* --watch: seconds between queue scans */
 
+	/* the portal (casemail-web) */
+	char *portal_listen;  /* ADDRESS:PORT to listen on */
+	char *portal_cookie_secure; /* "auto", "yes", "no" */
+	bool portal_secure;   /* computed: cookies carry Secure */
+	long portal_session_idle; /* seconds of inactivity ending a session */
+	long portal_session_max;  /* seconds a session lasts at most */
+	long portal_rate_ip;  /* requests per minute per client address */
+	long portal_rate_token; /* sign-in attempts per link per hour */
+	long portal_rate_fresh; /* fresh links per victim per day */
+	long portal_max_body; /* bytes of a request body */
+	long portal_max_message; /* bytes of a message a victim writes */
+	long portal_connections; /* connections at once */
+	bool portal_show_officer; /* the case page names the officer */
+	bool portal_trust_proxy; /* client address from X-Forwarded-For
+				    when the peer is loopback */
+
 	/* incoming */
 	bool officer_require_auth; /* officers must pass DKIM/DMARC */
 	char *trusted_authserv_ids; /* space/comma separated list */

@@ -70,7 +70,7 @@
 #define CM_STORE_READONLY 0x02 /* open read-only (no migration) */
 
 /* The schema version this build writes (PRAGMA user_version). */
-#define CM_STORE_VERSION 2
+#define CM_STORE_VERSION 3
 
 struct cm_store;
 
@@ -501,6 +501,49 @@ int cm_store_imap_seen_add(struct cm_store *st, const char *mailbox,
 int cm_store_imap_last_uid(struct cm_store *st, const char *mailbox,
 			   int64_t uidvalidity, int64_t *uid_r,
 			   const char **error_r);
+
+/* ---- additions: portal sessions (schema version 3) ---- */
+
+/*
+ * struct cm_session - a signed-in victim on the portal. Only the keyed
+ * hash of the session cookie is stored (cm_token_mint/cm_token_hash).
+ */
+struct cm_session {
+	int64_t id;
+	int64_t victim_id;
+	int64_t case_id;
+	int64_t token_id;   /* the login token redeemed for it; 0 if none */
+	int64_t created_at;
+	int64_t seen_at;    /* last activity (idle timeout) */
+	int64_t expires_at; /* absolute end */
+	int64_t ended_at;   /* logged out at; 0 while live */
+};
+/* cm_store_session_add - store a session under hash (CM_HASH_LEN
+ * bytes); seen_at starts at created_at (0: now). Write. */
+int cm_store_session_add(struct cm_store *st, const unsigned char *hash,
+			 const struct cm_session *s, int64_t *id_r,
+			 const char **error_r);
+/* cm_store_session_find - by hash into *s_r; CM_ENOENT if none. The
+ * caller decides about expiry. */
+int cm_store_session_find(struct cm_store *st, const unsigned char *hash,
+			  struct cm_session *s_r, const char **error_r);
+/* cm_store_session_touch - seen_at = now on a live session; CM_ENOENT
+ * if none or ended. Write. */
+int cm_store_session_touch(struct cm_store *st, int64_t id, int64_t now,
+			   const char **error_r);
+/* cm_store_session_end - ended_at = now on a live session; CM_ENOENT if
+ * none or ended already. Write. */
+int cm_store_session_end(struct cm_store *st, int64_t id, int64_t now,
+			 const char **error_r);
+
+/*
+ * cm_store_data_version - PRAGMA data_version into *v_r: it changes when
+ * another connection commits (not on this connection's own commits), so
+ * a cache of rendered data stays valid while it and the caller's own
+ * write count are unchanged.
+ */
+int cm_store_data_version(struct cm_store *st, int64_t *v_r,
+			  const char **error_r);
 
 /* ---- for tests only: never call these from a program ---- */
 

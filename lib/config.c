@@ -53,6 +53,7 @@
  *	or a log line. cm_config_dump hides the password of a smtp_url
  *	("smtps://user:***@host").
  */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -110,6 +111,8 @@ static const char *check_from(char **value);
 static const char *check_portal(char **value);
 static const char *check_ref_pattern(char **value);
 static const char *check_smtp(char **value);
+static const char *check_listen(char **value);
+static const char *check_auto(char **value);
 
 #define OFF(field) offsetof(struct cm_config, field)
 
@@ -183,6 +186,32 @@ static const struct row rows[] = {
 	  NULL },
 	{ "poll_interval", CT_LONG, "10", OFF(poll_interval), 1, 3600, 0, 0,
 	  NULL },
+
+	/* the portal (casemail-web) */
+	{ "portal_listen", CT_STRING, "127.0.0.1:8080", OFF(portal_listen),
+	  0, 0, 0, 0, check_listen },
+	{ "portal_cookie_secure", CT_STRING, "auto",
+	  OFF(portal_cookie_secure), 0, 0, 0, 0, check_auto },
+	{ "portal_session_idle", CT_LONG, "1800", OFF(portal_session_idle),
+	  60, 86400, 0, 0, NULL },
+	{ "portal_session_max", CT_LONG, "28800", OFF(portal_session_max),
+	  300, 2592000, 0, 0, NULL },
+	{ "portal_rate_ip", CT_LONG, "300", OFF(portal_rate_ip), 1,
+	  100000000, 0, 0, NULL },
+	{ "portal_rate_token", CT_LONG, "10", OFF(portal_rate_token), 1,
+	  10000, 0, 0, NULL },
+	{ "portal_rate_fresh", CT_LONG, "3", OFF(portal_rate_fresh), 1, 100,
+	  0, 0, NULL },
+	{ "portal_max_body", CT_SIZE, "64k", OFF(portal_max_body), KIB, MIB,
+	  0, 0, NULL },
+	{ "portal_max_message", CT_LONG, "10000", OFF(portal_max_message),
+	  100, 1000000, 0, 0, NULL },
+	{ "portal_connections", CT_LONG, "256", OFF(portal_connections), 4,
+	  100000, 0, 0, NULL },
+	{ "portal_show_officer", CT_BOOL, "yes", OFF(portal_show_officer), 0,
+	  0, 0, 0, NULL },
+	{ "portal_trust_proxy", CT_BOOL, "no", OFF(portal_trust_proxy), 0, 0,
+	  0, 0, NULL },
 
 	/* incoming */
 	{ "officer_require_auth", CT_BOOL, "no", OFF(officer_require_auth),
@@ -409,6 +438,49 @@ check_portal(char **value)
 	if (!url_ok(*value, "http://", "https://"))
 		return "expected an http:// or https:// URL";
 	return NULL;
+}
+
+/*
+ * check_listen - portal_listen: IPv4 address or [IPv6] address, ':' and
+ * a port 1..65535
+ */
+static const char *
+check_listen(char **value)
+{
+	const char *v = *value, *colon = strrchr(v, ':');
+	const char *want = "expected ADDRESS:PORT (127.0.0.1:8080, "
+			   "[::1]:8080)";
+	char host[64];
+	size_t n;
+	long port;
+	unsigned char buf[16];
+
+	if (colon == NULL || cm_parse_long(colon + 1, 1, 65535, &port) < 0)
+		return want;
+	n = (size_t)(colon - v);
+	if (n >= sizeof(host) || n == 0)
+		return want;
+	memcpy(host, v, n);
+	host[n] = '\0';
+	if (host[0] == '[' && host[n - 1] == ']') {
+		host[n - 1] = '\0';
+		if (inet_pton(AF_INET6, host + 1, buf) != 1)
+			return want;
+	} else if (inet_pton(AF_INET, host, buf) != 1) {
+		return want;
+	}
+	return NULL;
+}
+
+/* check_auto - "auto", "yes" or "no" (lower-cased) */
+static const char *
+check_auto(char **value)
+{
+	cm_str_lower(*value);
+	if (strcmp(*value, "auto") == 0 || strcmp(*value, "yes") == 0 ||
+	    strcmp(*value, "no") == 0)
+		return NULL;
+	return "expected auto, yes or no";
 }
 
 /* check_smtp - smtp_url: empty (write to outbox_dir) or smtp(s) URL */
@@ -869,6 +941,10 @@ check_config(struct load *st)
 	if (cfg->from_address == NULL)
 		cfg->from_address = cm_xasprintf("casemail@%s",
 						 cfg->mail_domain);
+	cfg->portal_secure =
+		strcmp(cfg->portal_cookie_secure, "yes") == 0 ||
+		(strcmp(cfg->portal_cookie_secure, "auto") == 0 &&
+		 cm_str_has_prefix_ci(cfg->portal_url, "https://"));
 	if (cfg->officer_require_auth && !has_ids(cfg->trusted_authserv_ids)) {
 		set_error("%s: officer_require_auth = yes needs "
 			  "trusted_authserv_ids (the authserv-ids whose "

@@ -234,6 +234,19 @@ static const char schema_v2[] =
 	"CREATE INDEX notices_sent_message_id ON notices(sent_message_id);"
 	"CREATE INDEX notices_due ON notices(status, next_attempt_at);";
 
+static const char schema_v3[] =
+	"CREATE TABLE sessions ("
+	" id INTEGER PRIMARY KEY,"
+	" hash BLOB NOT NULL UNIQUE CHECK (length(hash) = 32),"
+	" victim_id INTEGER NOT NULL REFERENCES victims(id),"
+	" case_id INTEGER NOT NULL REFERENCES cases(id),"
+	" token_id INTEGER REFERENCES tokens(id),"
+	" created_at INTEGER NOT NULL,"
+	" seen_at INTEGER NOT NULL,"
+	" expires_at INTEGER NOT NULL,"
+	" ended_at INTEGER);"
+	"CREATE INDEX sessions_victim ON sessions(victim_id);";
+
 struct cm_store;
 static int audit_meta_init(struct cm_store *st, const char **error_r);
 
@@ -247,6 +260,7 @@ struct migration {
 static const struct migration migrations[] = {
 	{ schema_v1, audit_meta_init },
 	{ schema_v2, NULL },
+	{ schema_v3, NULL },
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==
@@ -276,6 +290,9 @@ _Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==
 	"id, at, reason, sender, recipient, queue_id, message_id, subject," \
 	" status, case_id, released_as, raw_id, size"
 #define AUDIT_COLS "id, at, actor, action, case_ref, detail"
+#define SESSION_COLS                                                    \
+	"id, victim_id, case_id, token_id, created_at, seen_at,"        \
+	" expires_at, ended_at"
 
 /* the statement cache keys */
 enum sid {
@@ -338,6 +355,11 @@ enum sid {
 	S_IMAP_FIND,
 	S_IMAP_ADD,
 	S_IMAP_LAST,
+	S_SESSION_ADD,
+	S_SESSION_FIND,
+	S_SESSION_TOUCH,
+	S_SESSION_END,
+	S_DATA_VERSION,
 	S_COUNT
 };
 
@@ -504,6 +526,16 @@ static const char *const sql_text[S_COUNT] = {
 		       " what, ref_id, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[S_IMAP_LAST] = "SELECT coalesce(max(uid), 0) FROM imap_seen"
 			" WHERE mailbox = ?1 AND uidvalidity = ?2",
+	[S_SESSION_ADD] = "INSERT INTO sessions (hash, victim_id, case_id,"
+			  " token_id, created_at, seen_at, expires_at)"
+			  " VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6)",
+	[S_SESSION_FIND] = "SELECT " SESSION_COLS " FROM sessions"
+			   " WHERE hash = ?1",
+	[S_SESSION_TOUCH] = "UPDATE sessions SET seen_at = ?2"
+			    " WHERE id = ?1 AND ended_at IS NULL",
+	[S_SESSION_END] = "UPDATE sessions SET ended_at = ?2"
+			  " WHERE id = ?1 AND ended_at IS NULL",
+	[S_DATA_VERSION] = "PRAGMA data_version",
 };
 
 /* the names cm_store_stats reports, in S_STATS column order */
@@ -3205,6 +3237,138 @@ cm_store_imap_last_uid(struct cm_store *st, const char *mailbox,
 		goto out;
 	}
 	*uid_r = sqlite3_column_int64(s, 0);
+	ret = 0;
+out:
+	done(s);
+	return ret;
+}
+
+/* ---- portal sessions ---- */
+
+/* cm_store_session_add - a new session row under its hash */
+int
+cm_store_session_add(struct cm_store *st, const unsigned char *hash,
+		     const struct cm_session *ss, int64_t *id_r,
+		     const char **error_r)
+{
+	sqlite3_stmt *s = NULL;
+	int ret, rc;
+
+	need_txn(st);
+	if ((ret = prep(st, S_SESSION_ADD, &s, error_r)) < 0)
+		goto out;
+	bind_blob(st, s, 1, hash, CM_HASH_LEN);
+	bind_int(st, s, 2, ss->victim_id);
+	bind_int(st, s, 3, ss->case_id);
+	bind_id(st, s, 4, ss->token_id);
+	bind_int(st, s, 5, ss->created_at ? ss->created_at : cm_now());
+	bind_int(st, s, 6, ss->expires_at);
+	rc = step(st, s);
+	if (rc == SQLITE_CONSTRAINT_UNIQUE) {
+		ret = set_error(st, error_r, CM_ERR,
+				"session add: the session exists already");
+		goto out;
+	}
+	if (rc != SQLITE_DONE) {
+		ret = fail(st, rc, "session add", error_r);
+		goto out;
+	}
+	if (id_r != NULL)
+		*id_r = sqlite3_last_insert_rowid(st->db);
+	ret = 0;
+out:
+	done(s);
+	return ret;
+}
+
+/* cm_store_session_find - a session row by hash */
+int
+cm_store_session_find(struct cm_store *st, const unsigned char *hash,
+		      struct cm_session *s_r, const char **error_r)
+{
+	sqlite3_stmt *s = NULL;
+	struct cell *c;
+	int ret;
+
+	memset(s_r, 0, sizeof(*s_r));
+	rows_free(&st->scratch);
+	if ((ret = prep(st, S_SESSION_FIND, &s, error_r)) < 0)
+		goto out;
+	bind_blob(st, s, 1, hash, CM_HASH_LEN);
+	if ((ret = fetch(st, s, "session find", &st->scratch, error_r)) < 0)
+		goto out;
+	if (st->scratch.nrows == 0) {
+		ret = set_error(st, error_r, CM_ENOENT, "no such session");
+		goto out;
+	}
+	c = row_at(&st->scratch, 0);
+	s_r->id = c[0].i;
+	s_r->victim_id = c[1].i;
+	s_r->case_id = c[2].i;
+	s_r->token_id = c[3].i;
+	s_r->created_at = c[4].i;
+	s_r->seen_at = c[5].i;
+	s_r->expires_at = c[6].i;
+	s_r->ended_at = c[7].i;
+out:
+	done(s);
+	return ret;
+}
+
+/* session_set - touch or end session id at now */
+static int
+session_set(struct cm_store *st, enum sid sid, int64_t id, int64_t now,
+	    const char *what, const char **error_r)
+{
+	sqlite3_stmt *s = NULL;
+	int ret;
+
+	need_txn(st);
+	if ((ret = prep(st, sid, &s, error_r)) < 0)
+		goto out;
+	bind_int(st, s, 1, id);
+	bind_int(st, s, 2, now ? now : cm_now());
+	ret = run_changed(st, s, what, error_r);
+out:
+	done(s);
+	return ret;
+}
+
+/* cm_store_session_touch - record activity on a live session */
+int
+cm_store_session_touch(struct cm_store *st, int64_t id, int64_t now,
+		       const char **error_r)
+{
+	return session_set(st, S_SESSION_TOUCH, id, now, "session touch",
+			   error_r);
+}
+
+/* cm_store_session_end - end a live session (log out) */
+int
+cm_store_session_end(struct cm_store *st, int64_t id, int64_t now,
+		     const char **error_r)
+{
+	return session_set(st, S_SESSION_END, id, now, "session end",
+			   error_r);
+}
+
+/* cm_store_data_version - PRAGMA data_version of this connection */
+int
+cm_store_data_version(struct cm_store *st, int64_t *v_r,
+		      const char **error_r)
+{
+	sqlite3_stmt *s = NULL;
+	int ret, rc;
+
+	*v_r = 0;
+	if ((ret = prep(st, S_DATA_VERSION, &s, error_r)) < 0)
+		goto out;
+	rc = step(st, s);
+	if (rc != SQLITE_ROW) {
+		ret = fail(st, rc, "data version", error_r);
+		goto out;
+	}
+	*v_r = sqlite3_column_int64(s, 0);
 	ret = 0;
 out:
 	done(s);

@@ -7,7 +7,8 @@
 set -eu
 PKGS="build-essential pkg-config libgmime-3.0-dev libsqlite3-dev sqlite3
 libsodium-dev nettle-dev libcurl4-gnutls-dev libetpan-dev libxml2-dev libjansson-dev
-libcmocka-dev postfix swaks dovecot-imapd procps jq"
+libcmocka-dev postfix swaks dovecot-imapd procps jq
+libmicrohttpd-dev chromium nginx-light wrk"
 
 missing=""
 for p in $PKGS; do

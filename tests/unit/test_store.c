@@ -354,14 +354,14 @@ test_open_newer(void **state)
 	char *path = path_in("newer.db");
 
 	(void)state;
-	ok(cm_store_exec_for_test(st, "PRAGMA user_version = 3", &error),
+	ok(cm_store_exec_for_test(st, "PRAGMA user_version = 99", &error),
 	   error, "set version");
 	cm_store_close(&st);
 	assert_int_equal(cm_store_open(path, secret, BUSY_MS,
 				       CM_STORE_CREATE, &st, &error),
 			 CM_ERR);
 	assert_null(st);
-	has(error, "schema version 3 is newer");
+	has(error, "schema version 99 is newer");
 	has(error, path);
 	free(path);
 }
@@ -411,8 +411,11 @@ test_migrate_v1(void **state)
 
 	ok(cm_store_open(path, secret, BUSY_MS, 0, &st, &error), error,
 	   "open migrating");
-	assert_int_equal(cm_store_version(st), 2);
-	assert_int_equal(qint(st, "PRAGMA user_version"), 2);
+	assert_int_equal(cm_store_version(st), CM_STORE_VERSION);
+	assert_int_equal(qint(st, "PRAGMA user_version"), CM_STORE_VERSION);
+	assert_int_equal(qint(st, "SELECT count(*) FROM sqlite_master "
+				  "WHERE name = 'sessions'"),
+			 1);
 	assert_int_equal(qint(st, "SELECT count(*) FROM sqlite_master WHERE"
 				  " type = 'index' AND name IN"
 				  " ('messages_message_id',"
@@ -434,6 +437,91 @@ test_migrate_v1(void **state)
 	   error, "imap find");
 	assert_string_equal(what, "message");
 	assert_int_equal(ref, msg);
+	cm_store_close(&st);
+	free(path);
+}
+
+/* test_migrate_v2 - a version 2 file gains the sessions table and a
+ * session works on it */
+static void
+test_migrate_v2(void **state)
+{
+	struct cm_store *st = NULL;
+	struct cm_session ss, got;
+	struct fixture f;
+	unsigned char hash[CM_HASH_LEN];
+	const char *error = NULL;
+	char *path = path_in("v2.db");
+	int64_t sid = 0, rows = 0, bad = 0;
+
+	(void)state;
+	ok(cm_store_open_at_version(path, secret, BUSY_MS, CM_STORE_CREATE,
+				    2, &st, &error),
+	   error, "open at 2");
+	assert_int_equal(qint(st, "SELECT count(*) FROM sqlite_master "
+				  "WHERE name = 'sessions'"),
+			 0);
+	populate(st, "HU-2", &f);
+	cm_store_close(&st);
+	ok(cm_store_open(path, secret, BUSY_MS, 0, &st, &error), error,
+	   "open migrating");
+	assert_int_equal(cm_store_version(st), 3);
+	memset(hash, 0x5a, sizeof(hash));
+	memset(&ss, 0, sizeof(ss));
+	ss.victim_id = f.victim;
+	ss.case_id = f.case_id;
+	ss.created_at = 1000;
+	ss.expires_at = 5000;
+	begin(st);
+	ok(cm_store_session_add(st, hash, &ss, &sid, &error), error, "add");
+	assert_int_equal(cm_store_session_add(st, hash, &ss, NULL, &error),
+			 CM_ERR);
+	has(error, "exists already");
+	commit(st);
+	ok(cm_store_session_find(st, hash, &got, &error), error, "find");
+	assert_int_equal(got.id, sid);
+	assert_int_equal(got.victim_id, f.victim);
+	assert_int_equal(got.case_id, f.case_id);
+	assert_int_equal(got.seen_at, 1000);
+	assert_int_equal(got.expires_at, 5000);
+	assert_int_equal(got.ended_at, 0);
+	begin(st);
+	ok(cm_store_session_touch(st, sid, 2000, &error), error, "touch");
+	ok(cm_store_session_end(st, sid, 2500, &error), error, "end");
+	assert_int_equal(cm_store_session_end(st, sid, 2600, &error),
+			 CM_ENOENT);
+	assert_int_equal(cm_store_session_touch(st, sid, 2700, &error),
+			 CM_ENOENT);
+	commit(st);
+	ok(cm_store_session_find(st, hash, &got, &error), error, "find 2");
+	assert_int_equal(got.seen_at, 2000);
+	assert_int_equal(got.ended_at, 2500);
+	hash[0] ^= 1;
+	assert_int_equal(cm_store_session_find(st, hash, &got, &error),
+			 CM_ENOENT);
+	ok(cm_store_audit_verify(st, &rows, &bad, &error), error, "verify");
+	/* data_version moves on another connection's commit only */
+	{
+		struct cm_store *other = NULL;
+		int64_t v1 = 0, v2 = 0, v3 = 0;
+
+		ok(cm_store_data_version(st, &v1, &error), error, "dv 1");
+		begin(st);
+		ok(cm_store_audit(st, "test", "x.y", NULL, NULL, &error),
+		   error, "own write");
+		commit(st);
+		ok(cm_store_data_version(st, &v2, &error), error, "dv 2");
+		assert_int_equal(v1, v2);
+		ok(cm_store_open(path, secret, BUSY_MS, 0, &other, &error),
+		   error, "other");
+		begin(other);
+		ok(cm_store_audit(other, "test", "x.y", NULL, NULL, &error),
+		   error, "other write");
+		commit(other);
+		cm_store_close(&other);
+		ok(cm_store_data_version(st, &v3, &error), error, "dv 3");
+		assert_true(v3 != v2);
+	}
 	cm_store_close(&st);
 	free(path);
 }
@@ -1715,6 +1803,7 @@ main(void)
 		cmocka_unit_test(test_open_refused),
 		cmocka_unit_test(test_open_newer),
 		cmocka_unit_test(test_migrate_v1),
+		cmocka_unit_test(test_migrate_v2),
 		cmocka_unit_test(test_officers),
 		cmocka_unit_test(test_cases),
 		cmocka_unit_test(test_victims),
