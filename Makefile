@@ -115,6 +115,7 @@ demo: deps
 	@$(MAKE) --no-print-directory _demo
 _demo: $(PROGS)
 	@BUILD=$(BUILD) sh scripts/demo.sh
+	@BUILD=$(BUILD) sh scripts/web-demo.sh start
 
 bench: deps
 	@$(MAKE) --no-print-directory $(PROGS)

@@ -13,6 +13,8 @@ set -eu
 BUILD=${BUILD:-build}
 BIN=$(pwd)/$BUILD
 D=$(pwd)/var/demo
+# a portal left running by an earlier demo
+[ -f "$D/web.pid" ] && sh scripts/web-demo.sh stop
 rm -rf "$D"
 mkdir -p "$D"
 CONF=$D/casemail.conf
