@@ -13,24 +13,39 @@
  *	   base64 works), else per-recipient fields found in a text part of
  *	   a malformed report. Field groups are separated by blank lines;
  *	   each group with Final-Recipient (or Original-Recipient) is one
- *	   recipient with Action, Status and Diagnostic-Code. Delivered,
- *	   relayed and expanded recipients are no failures.
+ *	   recipient with Action, Status and Diagnostic-Code; its address
+ *	   is the Original-Recipient (what the sender wrote) when readable.
+ *	   Delivered, relayed and expanded recipients are no failures;
+ *	   "failed" is permanent whatever the status (4.4.7 means the MTA
+ *	   gave up), "delayed" never is, otherwise the status class says.
  *	2. X-Failed-Recipients (Exim).
- *	3. Free text, before the copy of the returned message: an address
- *	   counts as a failed recipient when it stands alone on its line, is
- *	   followed by ':' or '...', sits in a list introduced by a sentence
- *	   about the failed recipients, or shares its line with a failure
- *	   word or an SMTP/enhanced status code. Addresses of the original
- *	   sender, of the reporting system and postmaster addresses are
- *	   never recipients. A delay warning is told from a failure by its
- *	   sentences ("will continue to try", "not yet been delivered")
- *	   unless a sentence says the system gave up.
+ *	3. Free text, before the copy of the returned message (the words
+ *	   before a copy mark on the same line still count: HTML notices
+ *	   rendered as one line): an address counts as a failed recipient
+ *	   when it stands alone on its line, is followed by ':' or " ...",
+ *	   sits in a list introduced by a sentence about the failed
+ *	   recipients, or shares its line with a failure word or an
+ *	   SMTP/enhanced status code (but not right after "from": the
+ *	   envelope sender of "... from a@b via ..., to c@d"). A bare
+ *	   indented name right after a list sentence ending in ':' is a
+ *	   local part of the reporting system's domain (AOL screen names).
+ *	   Never recipients: addresses of the returned message's sender,
+ *	   the notice's own From and To (the failed message's sender) unless
+ *	   the returned message was addressed to them, postmaster and
+ *	   mailer-daemon addresses, addresses with an empty atom ("da...@",
+ *	   elided), and the indented "To:" that echoes the original's
+ *	   header in Exchange notices. A delay warning is told from a
+ *	   failure by its sentences ("will continue to try", "not yet been
+ *	   delivered") unless a sentence explicitly says the system gave up
+ *	   ("given up", "permanent error", "will not be retried").
  *
  *	Whether the message is a failure notice at all needs structure: a
- *	report with failed recipients, X-Failed-Recipients, or a
- *	mailer-daemon/postmaster/null sender or bounce subject together
- *	with a sentence that says delivery failed. A reply ("Re:",
- *	"Fwd:") from a person is never a bounce.
+ *	report with failed recipients, X-Failed-Recipients; a
+ *	mailer-daemon/postmaster/null sender with a failure or delay
+ *	sentence or a bounce subject; a postmaster/mailer-daemon From
+ *	with a recipient in a structural place (alone, "<a@b>:"); or a
+ *	bounce subject with a failure sentence that is no person's reply
+ *	("Re:", "Fwd:"). A reply from a person is never a bounce.
  *
  *	RFC 3461, 3463, 3464, 6522, 6533.
  *
@@ -49,6 +64,7 @@
 #define MAX_LINE 2048         /* bytes of one line looked at */
 #define MAX_FIELD 1024        /* bytes of one DSN field value */
 #define LIST_LINES 12         /* lines a recipient list may span */
+#define MAX_HDR_ADDRS 64      /* addresses taken from returned headers */
 
 /* A line of text: p[0..n). */
 struct span {
@@ -91,6 +107,7 @@ static const char *const fail_phrases[] = {
 	"rejected your message", "rejected by", "was rejected",
 	"permanently rejected", "invalid address", "no mailbox",
 	"delivery notification", "mail system error",
+	"failed addresses", "unknown host", "host unknown",
 };
 
 /* Words that make an address on the same line a failed recipient. */
@@ -115,15 +132,15 @@ static const char *const delay_phrases[] = {
 	"this is a warning", "warning: message", "delayed",
 	"delivery delayed", "will be attempted again",
 	"continue to attempt delivery", "retry delivery",
-	"temporarily deferred", "keep trying",
+	"temporarily deferred", "keep trying", "postponed",
 };
 
 /* Sentences that say the system gave up. */
 static const char *const gaveup_phrases[] = {
 	"given up", "giving up", "gave up", "not going to try again",
-	"permanent", "fatal", "will not be retried", "too long",
-	"has been removed from the mail queue", "could not be delivered",
-	"failed", "no longer",
+	"permanent error", "permanent failure", "permanently",
+	"fatal error", "will not be retried", "too long",
+	"has been removed from the mail queue", "no longer",
 };
 
 /* Lines after which the returned message follows. */
@@ -297,6 +314,22 @@ one_line_copy(const char *p, size_t n, size_t max)
 	return c;
 }
 
+/* dot_atom - true unless the local part of a has an empty atom
+ * ("a..b", ".a", "a."): such text is an elided or broken address */
+static bool
+dot_atom(const char *a)
+{
+	const char *at = strchr(a, '@');
+	size_t i, n = at != NULL ? (size_t)(at - a) : strlen(a);
+
+	if (n == 0 || a[0] == '.' || a[n - 1] == '.')
+		return false;
+	for (i = 1; i < n; i++)
+		if (a[i] == '.' && a[i - 1] == '.')
+			return false;
+	return true;
+}
+
 /* find_rcpt - the recipient entry for address a, or NULL */
 static struct cm_bounce_rcpt *
 find_rcpt(struct cm_bounce *b, const char *a)
@@ -320,6 +353,7 @@ add_rcpt(struct cm_bounce *b, const char *p, size_t n)
 		return NULL;
 	a = one_line_copy(p, n, CM_MAX_ADDRESS);
 	if (*a == '\0' || strchr(a, ' ') != NULL || system_addr(a) ||
+	    !dot_atom(a) ||
 	    (r = find_rcpt(b, a)) != NULL) {
 		free(a);
 		return NULL;
@@ -390,8 +424,10 @@ flush_group(struct cm_bounce *b, struct group *g)
 
 	if (!g->any)
 		goto out;
-	if (!addr_of(g->final, addr, sizeof(addr)) &&
-	    !addr_of(g->orig, addr, sizeof(addr)))
+	/* the address the sender gave (ORCPT) before the one the last
+	 * MTA rewrote it to: it is the one a sender can match */
+	if (!addr_of(g->orig, addr, sizeof(addr)) &&
+	    !addr_of(g->final, addr, sizeof(addr)))
 		goto out;
 	cm_str_lower(g->action);
 	cm_str_trim(g->action);
@@ -419,7 +455,7 @@ flush_group(struct cm_bounce *b, struct group *g)
 	if (strncmp(g->action, "delayed", 7) == 0)
 		r->permanent = false;
 	else if (strncmp(g->action, "failed", 6) == 0)
-		r->permanent = g->status[0] != '4';
+		r->permanent = true; /* no more attempts, even for 4.x.x */
 	else
 		r->permanent = g->status[0] == '5';
 out:
@@ -467,6 +503,8 @@ cm_bounce_dsn(const char *status, struct cm_bounce *b)
 			cap = sizeof(g->final);
 		} else if (k == 18 &&
 			   strncasecmp(s.p, "original-recipient", k) == 0) {
+			if (g->orig[0] != '\0')
+				added += flush_group(b, g);
 			dst = g->orig;
 			cap = sizeof(g->orig);
 		} else if (k == 6 && strncasecmp(s.p, "action", k) == 0) {
@@ -496,15 +534,29 @@ out:
  * Free text
  */
 
-/* copy_mark - true if lower-case line buf starts the returned copy */
+/* copy_mark - true if lower-case line buf starts the returned copy;
+ * *at_r is where on the line the mark starts (text before it, as in
+ * an HTML notice rendered as one line, is still the notice) */
 static bool
-copy_mark(const char *buf, size_t n, struct span s)
+copy_mark(const char *buf, size_t n, struct span s, size_t *at_r)
 {
-	if (cm_mem_has_any(buf, n, copy_marks, CM_ARRAY_SIZE(copy_marks)))
-		return true;
+	const char *p;
+	size_t i;
+	bool found = false;
+
+	*at_r = 0;
 	/* an inline copy of the returned headers */
-	return (s.n > 9 && strncasecmp(s.p, "Received:", 9) == 0) ||
-	       (s.n > 12 && strncasecmp(s.p, "Return-Path:", 12) == 0);
+	if ((s.n > 9 && strncasecmp(s.p, "Received:", 9) == 0) ||
+	    (s.n > 12 && strncasecmp(s.p, "Return-Path:", 12) == 0))
+		return true;
+	for (i = 0; i < CM_ARRAY_SIZE(copy_marks); i++) {
+		p = memmem(buf, n, copy_marks[i], strlen(copy_marks[i]));
+		if (p != NULL && (!found || (size_t)(p - buf) < *at_r)) {
+			*at_r = (size_t)(p - buf);
+			found = true;
+		}
+	}
+	return found;
 }
 
 /* sender_line - true if the line names a sender or the original
@@ -517,6 +569,7 @@ sender_line(const char *buf, size_t n)
 	while (k < n && (buf[k] == ' ' || buf[k] == '\t'))
 		k++;
 	if (strncmp(buf + k, "cc:", 3) == 0 ||
+	    (k > 0 && strncmp(buf + k, "to:", 3) == 0) ||
 	    strncmp(buf + k, "subject:", 8) == 0 ||
 	    strncmp(buf + k, "sent:", 5) == 0)
 		return true;
@@ -590,6 +643,10 @@ alone(const char *buf, size_t n, size_t ab, size_t ae)
 		k++;
 	if (k < n && buf[k] == ':' && i == ab)
 		return true;
+	/* sendmail "addr ... User unknown" */
+	if (k + 4 <= n && buf[k] == ' ' && memcmp(buf + k + 1, "...", 3) == 0
+	    && i == ab)
+		return true;
 	if (k + 2 < n + 1 && memcmp(buf + k, "...", 3 <= n - k ? 3 : 0) == 0
 	    && n - k >= 3)
 		return true;
@@ -601,15 +658,16 @@ alone(const char *buf, size_t n, size_t ab, size_t ae)
 	return true;
 }
 
-/* sender_addrs - addresses of the original sender from the returned
- * headers (From, Sender, Return-Path), lower case, joined by ' ' */
+/* hdr_addrs - addresses of the header block hdrs, lower case, each
+ * followed by ' ': of the sender fields (From, Sender, Return-Path) if
+ * senders, else of To and Cc */
 static char *
-sender_addrs(const char *hdrs)
+hdr_addrs(const char *hdrs, bool senders)
 {
 	struct cm_buf out;
 	struct span s;
 	char *buf = cm_xmalloc(MAX_LINE + 1), *r;
-	size_t pos = 0, len, n, ab, ae;
+	size_t pos = 0, len, n, ab, ae, taken = 0;
 	int take = 0;
 
 	cm_buf_init(&out, 64 * 1024);
@@ -620,10 +678,14 @@ sender_addrs(const char *hdrs)
 		if (is_blank(s))
 			break;
 		n = lower_line(s, buf);
-		if (buf[0] != ' ' && buf[0] != '\t')
+		if (buf[0] != ' ' && buf[0] != '\t' && senders)
 			take = sender_line(buf, n) &&
 			       strncmp(buf, "message-id:", 11) != 0;
-		if (take && find_addr(buf, n, 0, &ab, &ae)) {
+		else if (buf[0] != ' ' && buf[0] != '\t')
+			take = strncmp(buf, "to:", 3) == 0 ||
+			       strncmp(buf, "cc:", 3) == 0;
+		if (take && find_addr(buf, n, 0, &ab, &ae) &&
+		    ++taken <= MAX_HDR_ADDRS) {
 			(void)cm_buf_append(&out, buf + ab, ae - ab);
 			(void)cm_buf_putc(&out, ' ');
 		}
@@ -648,12 +710,102 @@ in_words(const char *list, const char *a, size_t n)
 	return false;
 }
 
+/* add_word - append lower-case address a to the word list *out unless
+ * it is one of the words of keep */
+static void
+add_word(struct cm_buf *out, const char *a, const char *keep)
+{
+	char *l;
+
+	if (a == NULL || *a == '\0' || strlen(a) > CM_MAX_ADDRESS)
+		return;
+	l = cm_str_lower(cm_xstrdup(a));
+	if (!in_words(keep, l, strlen(l))) {
+		(void)cm_buf_puts(out, l);
+		(void)cm_buf_putc(out, ' ');
+	}
+	free(l);
+}
+
+/*
+ * not_rcpts - addresses that are never failed recipients, as words:
+ * the returned message's sender and the notice's own addressees (the
+ * sender of the failed message), except where the returned message
+ * was addressed to them (a message sent to oneself)
+ */
+static char *
+not_rcpts(const struct cm_msg *m)
+{
+	struct cm_buf out;
+	char *snd = hdr_addrs(m->returned_headers, true);
+	char *rcp = hdr_addrs(m->returned_headers, false), *r, *w, *sp;
+
+	cm_buf_init(&out, 64 * 1024);
+	for (w = snd; (sp = strchr(w, ' ')) != NULL; w = sp + 1) {
+		*sp = '\0';
+		add_word(&out, w, rcp);
+	}
+	add_word(&out, m->to, rcp);
+	add_word(&out, m->from, rcp);
+	add_word(&out, m->delivered_to, rcp);
+	r = cm_buf_steal(&out);
+	cm_buf_free(&out);
+	free(rcp);
+	free(snd);
+	return r != NULL ? r : cm_xstrdup("");
+}
+
 /* Free-text scan state. */
 struct ftext {
 	bool fail;    /* a failure sentence was seen */
 	bool delay;   /* a delay sentence was seen */
 	bool gaveup;  /* a give-up sentence was seen */
+	bool strong;  /* a recipient stood in a structural place */
+	const char *domain; /* reporting domain, for bare local parts */
 };
+
+/* from_before - true if the address at ab of buf follows "from" (the
+ * envelope sender in "... from a@b via ..., to c@d") */
+static bool
+from_before(const char *buf, size_t ab)
+{
+	size_t i = ab;
+
+	while (i > 0 && (buf[i - 1] == '<' || buf[i - 1] == ' '))
+		i--;
+	return i >= 4 && memcmp(buf + i - 4, "from", 4) == 0 &&
+	       (i == 4 || buf[i - 5] == ' ' || buf[i - 5] == '(');
+}
+
+/* bare_local - the bare local part on line s (indented, one token of
+ * letters, digits, '.', '-', '_'), as AOL and sendmail list refused
+ * screen names; its length or 0 */
+static size_t
+bare_local(struct span s, size_t *off)
+{
+	size_t i = 0, b;
+
+	while (i < s.n && (s.p[i] == ' ' || s.p[i] == '\t'))
+		i++;
+	if (i == 0)
+		return 0;
+	for (b = i; i < s.n && i - b < 64; i++)
+		if (!((s.p[i] >= 'a' && s.p[i] <= 'z') ||
+		      (s.p[i] >= 'A' && s.p[i] <= 'Z') ||
+		      (s.p[i] >= '0' && s.p[i] <= '9') ||
+		      s.p[i] == '.' || s.p[i] == '-' || s.p[i] == '_'))
+			break;
+	if (i == b || s.p[b] == '.' || s.p[i - 1] == '.')
+		return 0;
+	while (i < s.n && (s.p[i] == ' ' || s.p[i] == '\t'))
+		i++;
+	if (i != s.n)
+		return 0;
+	*off = b;
+	for (i = b; i < s.n && s.p[i] != ' ' && s.p[i] != '\t'; i++)
+		;
+	return i - b;
+}
 
 /* scan_text - the free-text reading of text into b; recipients added */
 static size_t
@@ -665,15 +817,24 @@ scan_text(const char *text, const char *senders, struct cm_bounce *b,
 	char *buf = cm_xmalloc(MAX_LINE + 1);
 	size_t pos = 0, len, n, ab, ae, k, added = 0;
 	int list = 0;
-	bool take, hint;
+	bool take, hint, colon = false, al, last = false;
+	size_t bo, bl;
+	char *q;
 
 	len = text != NULL ? strlen(text) : 0;
 	if (len > MAX_SCAN)
 		len = MAX_SCAN;
 	while (next_line(text, len, &pos, &s)) {
 		n = lower_line(s, buf);
-		if (copy_mark(buf, n, s))
-			break;
+		if (copy_mark(buf, n, s, &k)) {
+			/* the words before the mark still count */
+			if (k < 16)
+				break;
+			n = k;
+			buf[n] = '\0';
+			s.n = n;
+			last = true;
+		}
 		if (cm_mem_has_any(buf, n, fail_phrases,
 				   CM_ARRAY_SIZE(fail_phrases)))
 			ft->fail = true;
@@ -683,8 +844,25 @@ scan_text(const char *text, const char *senders, struct cm_bounce *b,
 		if (cm_mem_has_any(buf, n, gaveup_phrases,
 				   CM_ARRAY_SIZE(gaveup_phrases)))
 			ft->gaveup = true;
+		if (colon && ft->domain != NULL && !is_blank(s) &&
+		    (bl = bare_local(s, &bo)) > 0 &&
+		    memchr(buf, '@', n) == NULL) {
+			q = cm_xasprintf("%.*s@%s", (int)bl, s.p + bo,
+					 ft->domain);
+			(void)cm_str_lower(strchr(q, '@'));
+			if (add_rcpt(b, q, strlen(q)) != NULL) {
+				added++;
+				ft->strong = true;
+			}
+			free(q);
+		}
+		if (!is_blank(s))
+			colon = false;
 		if (list_intro(buf, n)) {
 			list = LIST_LINES;
+			while (n > 0 && buf[n - 1] == ' ')
+				n--;
+			colon = n > 0 && buf[n - 1] == ':';
 		} else if (list > 0 && is_blank(s) && added > 0) {
 			list = 0;
 		} else if (list > 0) {
@@ -698,16 +876,22 @@ scan_text(const char *text, const char *senders, struct cm_bounce *b,
 		k = 0;
 		while (k < n && find_addr(buf, n, k, &ab, &ae)) {
 			k = ae;
-			take = alone(buf, n, ab, ae) || list > 0 || hint;
+			al = alone(buf, n, ab, ae);
+			take = al || list > 0 ||
+			       (hint && !from_before(buf, ab));
 			if (!take || in_words(senders, buf + ab, ae - ab))
 				continue;
 			r = add_rcpt(b, s.p + ab, ae - ab);
 			if (r == NULL)
 				continue;
 			added++;
+			if (al)
+				ft->strong = true;
 			if (r->diagnostic == NULL && n > ae - ab + 8)
 				r->diagnostic = one_line_copy(s.p, s.n, 500);
 		}
+		if (last)
+			break;
 	}
 	free(buf);
 	return added;
@@ -717,7 +901,7 @@ scan_text(const char *text, const char *senders, struct cm_bounce *b,
 size_t
 cm_bounce_text(const char *text, struct cm_bounce *b)
 {
-	struct ftext ft = { false, false, false };
+	struct ftext ft = { false, false, false, false, NULL };
 	size_t i, added;
 
 	added = scan_text(text, "", b, &ft);
@@ -733,9 +917,10 @@ starts_ci(const char *s, const char *prefix)
 	return s != NULL && strncasecmp(s, prefix, strlen(prefix)) == 0;
 }
 
-/* daemon_sender - true if m comes from a mail system, not a person */
+/* daemon_sender - true if m comes from a mail system, not a person;
+ * by its From only if named (a null return path is not enough) */
 static bool
-daemon_sender(const struct cm_msg *m)
+daemon_sender(const struct cm_msg *m, bool named)
 {
 	static const char *const names[] = {
 		"mail delivery", "mailer-daemon", "mailer daemon",
@@ -746,7 +931,7 @@ daemon_sender(const struct cm_msg *m)
 	char buf[256];
 	size_t n;
 
-	if (m->return_path != NULL && *m->return_path == '\0')
+	if (!named && m->return_path != NULL && *m->return_path == '\0')
 		return true;
 	if (m->from != NULL && system_addr(m->from))
 		return true;
@@ -777,6 +962,7 @@ bounce_subject(const struct cm_msg *m)
 		"unable to deliver", "error sending", "mail error",
 		"nicht zustellbar", "no se puede entregar",
 		"failed delivery", "delivery report", "delivery failed",
+		"non-delivery", "delivery warning",
 	};
 	char buf[MAX_LINE + 1];
 	size_t n;
@@ -865,11 +1051,11 @@ header_rcpts(const char *v, struct cm_bounce *b)
 int
 cm_bounce_parse(const struct cm_msg *m, struct cm_bounce *b)
 {
-	struct ftext ft = { false, false, false };
+	struct ftext ft = { false, false, false, false, NULL };
 	struct cm_bounce tb;
 	const char *text;
 	char *senders;
-	bool daemon, subj, report, any_perm = false;
+	bool daemon, subj, report, notice, any_perm = false;
 	size_t i;
 
 	memset(b, 0, sizeof(*b));
@@ -881,26 +1067,35 @@ cm_bounce_parse(const struct cm_msg *m, struct cm_bounce *b)
 		 strcmp(m->report_type, "delivery-status") == 0;
 	if (m->report_status != NULL)
 		(void)cm_bounce_dsn(m->report_status, b);
-	if (b->n_rcpts == 0 && text != NULL && (report || daemon_sender(m)))
+	if (b->n_rcpts == 0 && text != NULL &&
+	    (report || daemon_sender(m, false)))
 		(void)cm_bounce_dsn(text, b);
 	if (b->n_rcpts > 0)
 		b->format = "dsn";
 	if (b->n_rcpts == 0 && m->x_failed_recipients != NULL &&
 	    header_rcpts(m->x_failed_recipients, b) > 0)
 		b->format = "x-failed-recipients";
-	daemon = daemon_sender(m);
+	daemon = daemon_sender(m, false);
 	subj = bounce_subject(m);
 	/* the free-text scan only decides for a report, a DSN, or a notice
 	 * from a mailer daemon or with a failure subject: a human reply
 	 * (nearly every message) is not scanned line by line */
 	if (report || b->is_dsn || daemon || subj) {
-		senders = sender_addrs(m->returned_headers);
+		senders = not_rcpts(m);
+		if (daemon && m->from != NULL && strchr(m->from, '@') != NULL)
+			ft.domain = strchr(m->from, '@') + 1;
 		(void)scan_text(text, senders, &tb, &ft);
 		free(senders);
 	}
-	if (b->n_rcpts == 0 && (report || b->is_dsn ||
-				((daemon || subj) && ft.fail &&
-				 (!reply_subject(m) || daemon)))) {
+	/* a notice: from a mail system that says something failed or was
+	 * delayed, has a failure subject, or lists a recipient in a
+	 * structural place; else a failure subject (not a person's
+	 * reply) with a failure sentence */
+	notice = (daemon && (subj || ft.fail || ft.delay)) ||
+		 (ft.strong && daemon_sender(m, true)) ||
+		 (subj && !reply_subject(m) &&
+		  (ft.fail || (ft.delay && ft.strong)));
+	if (b->n_rcpts == 0 && (report || b->is_dsn || notice)) {
 		cm_bounce_clear(b);
 		*b = tb;
 		memset(&tb, 0, sizeof(tb));
@@ -916,8 +1111,7 @@ cm_bounce_parse(const struct cm_msg *m, struct cm_bounce *b)
 	if (b->n_rcpts > 0) {
 		b->is_bounce = any_perm;
 		b->is_delay = !any_perm;
-	} else if (report || ((daemon || subj) && ft.fail &&
-			      (!reply_subject(m) || daemon))) {
+	} else if (report || notice) {
 		/* a notice without a readable recipient */
 		b->is_delay = ft.delay && !ft.gaveup;
 		b->is_bounce = !b->is_delay;

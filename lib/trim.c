@@ -28,7 +28,9 @@
  *	  Fran, Od, Da, Lahettaja, Russian, Chinese...) followed by
  *	  Sent/Date/To/Subject
  *	  labels in the next lines, or a From label whose value is an
- *	  address; also the whole block on one line;
+ *	  address; also the whole block on one line; a Date/Sent label
+ *	  with a full date and time followed by one more label and a
+ *	  blank line (or the end);
  *	- a separator: "-----Original Message-----" and its translations, a
  *	  dashed title naming a message ("---------- Forwarded message
  *	  ---------", "---- On ... wrote ----"), "Begin forwarded message:",
@@ -38,13 +40,18 @@
  *	A quote header that only introduces a '>' block followed by more
  *	text of the writer (a bottom-posted or interleaved reply) does not
  *	cut: the answers stay with the questions they answer. Without a
- *	header, a trailing block of '>' lines (and blank lines) is cut.
+ *	header, a trailing block of '>' lines (and blank lines) is cut,
+ *	with a "... wrote:" line or a "date Name <a@b>" attribution (date
+ *	first, address in angle brackets last) right above it.
  *
  *	Before the cut, the signature is the last "-- " (or "--", or "__")
  *	line and what follows when that is at most SIG_MAX_LINES non-blank
  *	lines, or a mobile client's line near the end ("Sent from my
  *	iPhone", "Get Outlook for Android", "Envoyé de mon iPhone", "Von
- *	meinem iPhone gesendet"...), or a last line "-Name".
+ *	meinem iPhone gesendet"...), or a last line "-Name", or a
+ *	complimentary close alone on its line ("Regards,", "Kind
+ *	regards,"...) followed by one to CLOSE_LINES short lines (name,
+ *	title) and nothing else.
  *
  *	A reply is never trimmed to nothing: if no text would be left, body
  *	is the whole text and nothing is reported as removed.
@@ -70,6 +77,7 @@
 #define OUTLOOK_WINDOW 6  /* lines after "From:" holding Sent:/Subject: */
 #define RULE_MIN 20       /* underscores in a separator line */
 #define MOBILE_TAIL 4     /* non-blank last lines a mobile line may lead */
+#define CLOSE_LINES 3     /* short lines after a "Regards," close */
 
 /* One line of the normalised text: s[off .. off+len). */
 struct line {
@@ -583,6 +591,24 @@ verb_colon(const struct text *t, size_t i)
 	return cm_mem_has_any(buf, m, verbs, CM_ARRAY_SIZE(verbs));
 }
 
+/* attribution - true if line i reads "date Name <a@b>" (an attribution
+ * without a verb or colon: a date first, an address in angle brackets
+ * last), as some clients put above a '>' block */
+static bool
+attribution(const struct text *t, size_t i)
+{
+	const char *p;
+	size_t n;
+
+	p = strip(t, i, &n);
+	while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == ':'))
+		n--;
+	if (n < 8 || n > 200 || p[0] < '0' || p[0] > '9' ||
+	    p[n - 1] != '>' || !has_time(p, n))
+		return false;
+	return memchr(p, '<', n) != NULL && memchr(p, '@', n) != NULL;
+}
+
 /* K_* - what a line is */
 enum { K_BODY = 0, K_QUOTE, K_SIG };
 
@@ -643,15 +669,21 @@ date_block(const struct text *t, size_t i)
 	static const char *const first[] = { "date", "sent", "datum",
 					      "envoy\xc3\xa9", "gesendet" };
 	const char *p;
-	size_t n, j, seen = 0, labels = 0;
+	size_t n, j, k, seen = 0, labels = 0;
+	bool timed, closed = false;
 
 	p = strip(t, i, &n);
-	if (label_at(p, n, first, CM_ARRAY_SIZE(first)) == 0)
+	if ((k = label_at(p, n, first, CM_ARRAY_SIZE(first))) == 0)
 		return false;
+	timed = has_time(p + k, n - k) && has_digit(p + k, n - k);
 	for (j = i + 1; j < t->n && seen < 4; j++) {
 		p = strip(t, j, &n);
-		if (n == 0)
+		if (n == 0) {
+			/* a header block ends with a blank line */
+			if (labels == 1)
+				closed = true;
 			continue;
+		}
 		seen++;
 		if (label_at(p, n, other_labels,
 			     CM_ARRAY_SIZE(other_labels)) ||
@@ -660,7 +692,10 @@ date_block(const struct text *t, size_t i)
 		else
 			break;
 	}
-	return labels >= 2;
+	/* a full date and time, one more label, then a blank line or the
+	 * end is a block too */
+	return labels >= 2 ||
+	       (labels == 1 && timed && (closed || j >= t->n));
 }
 
 /*
@@ -711,7 +746,8 @@ find_cut(const struct text *t, unsigned char *kind)
 	/* a "... wrote:" line right above the trailing quote goes with it */
 	for (i = cut; i > 0 && i < t->n && blank(t, i - 1); i--)
 		;
-	if (cut < t->n && i > 0 && verb_colon(t, i - 1))
+	if (cut < t->n && i > 0 &&
+	    (verb_colon(t, i - 1) || attribution(t, i - 1)))
 		cut = i - 1;
 	return cut;
 }
@@ -752,6 +788,33 @@ dash_name(const struct text *t, size_t i)
 	return words <= 3;
 }
 
+/* closing - true if line i is a complimentary close alone
+ * ("Regards,", "Best regards," "Kind regards,") */
+static bool
+closing(const struct text *t, size_t i)
+{
+	static const char *const closes[] = {
+		"regards,", "best regards,", "kind regards,", "warm regards,",
+		"with regards,", "yours sincerely,", "sincerely,",
+		"best wishes,", "mit freundlichen gr\xc3\xbc\xc3\x9f""en,",
+		"cordialement,", "saludos,", "met vriendelijke groet,",
+	};
+	char buf[64];
+	const char *p;
+	size_t n, m, k;
+
+	p = strip(t, i, &n);
+	while (n > 0 && p[n - 1] == ' ')
+		n--;
+	if (n == 0 || n >= sizeof(buf))
+		return false;
+	m = lower(p, n, buf, sizeof(buf));
+	for (k = 0; k < CM_ARRAY_SIZE(closes); k++)
+		if (m == strlen(closes[k]) && memcmp(buf, closes[k], m) == 0)
+			return true;
+	return false;
+}
+
 /* sig_delim - true if line i is "-- ", "--" or "__" */
 static bool
 sig_delim(const struct text *t, size_t i)
@@ -777,7 +840,7 @@ body_line(const struct text *t, const unsigned char *kind, size_t i)
 static size_t
 find_sig(const struct text *t, const unsigned char *kind, size_t end)
 {
-	size_t i, nb = 0, sig = end;
+	size_t i, n, nb = 0, sig = end;
 
 	for (i = end; i > 0; i--) {
 		if (kind[i - 1] != K_BODY)
@@ -803,6 +866,20 @@ find_sig(const struct text *t, const unsigned char *kind, size_t end)
 		;
 	if (i > 0 && dash_name(t, i - 1))
 		sig = i - 1;
+	/* a close then at most CLOSE_LINES short lines (name, title) */
+	for (i = sig, nb = 0; i > 0 && nb <= CLOSE_LINES; i--) {
+		if (!body_line(t, kind, i - 1))
+			continue;
+		if (closing(t, i - 1)) {
+			if (nb > 0)
+				sig = i - 1;
+			break;
+		}
+		(void)strip(t, i - 1, &n);
+		if (n > 40)
+			break;
+		nb++;
+	}
 	return sig;
 }
 

@@ -51,6 +51,25 @@ static const struct bcase dsn_cases[] = {
 	 "smtp; 552 mailbox\n full\n", "o@e.example", 1},
 	/* 5: nothing */
 	{"Reporting-MTA: dns; mx\n", "", 0},
+	/* 6: Original-Recipient (what the sender wrote) before the
+	 * rewritten Final-Recipient, in either order */
+	{"Final-Recipient: rfc822; alias@relay.example\nOriginal-Recipient:"
+	 " rfc822; v@e.example\nAction: failed\nStatus: 5.1.1\n",
+	 "v@e.example", 1},
+	{"Action: failed\nStatus: 5.0.0\nOriginal-recipient: rfc822;v@e.ex"
+	 "ample\nFinal-recipient: rfc822;BOX@host.e.example\n",
+	 "v@e.example", 1},
+	/* 8: "failed" with a 4.x.x status: the MTA gave up (4.4.7) */
+	{"Final-Recipient: rfc822;t@e.example\nAction: Failed\n"
+	 "Status: 4.4.7 (delivery time expired)\n", "t@e.example", 1},
+	/* 9: a status without an action: its class decides */
+	{"Final-Recipient: rfc822;s@e.example\nStatus: 4.2.2\n",
+	 "s@e.example", 0},
+	/* 10: groups of Original-Recipient first, no blank line */
+	{"Original-Recipient: rfc822;a@e.example\nFinal-Recipient: rfc822;"
+	 "x@h.example\nAction: failed\nOriginal-Recipient: rfc822;"
+	 "b@e.example\nFinal-Recipient: rfc822;y@h.example\n"
+	 "Action: failed\n", "a@e.example b@e.example", 1},
 };
 
 static const struct bcase text_cases[] = {
@@ -89,6 +108,100 @@ static const struct bcase text_cases[] = {
 	 "z@nfg.example", 1},
 	/* 6: a human note names no recipient */
 	{"Hi, please write to me at home@e.example from now on.\n", "", 0},
+	/* 7: sendmail "addr ... reason" */
+	{"|---- Failed addresses follow: ----|\n u@e.example ... unknown "
+	 "host\n|---- Message text follows: ----|\nTo: no@e.example\n",
+	 "u@e.example", 1},
+	/* 8: the envelope sender after "from" is no recipient */
+	{"554 Too many hops 26 (25 max): from list-admin@l.example via "
+	 "localhost, to z@e.example\n", "z@e.example", 1},
+	/* 9: an elided address ("da...@") is no address */
+	{"The following address(es) failed:\n\n  da...@e.example\n", "",
+	 0},
+	/* 10: a notice rendered on one line: the text before the copy
+	 * mark counts, the copy does not */
+	{"I wasn't able to deliver the following message. This is a "
+	 "permanent error. To: y@e.example ---Below this line is a copy of "
+	 "the message. To: other@e.example\n", "y@e.example", 1},
+	/* 11: a delay warning that says "could not be delivered" yet */
+	{"Your message could not be delivered to the following recipients:"
+	 "\n\nw@e.example\n\nDelivery attempts will continue to be made "
+	 "for 5 day(s).\n", "w@e.example", 0},
+	/* 12: a delay warning with a failed connection is still a delay */
+	{"The message has not yet been delivered to the following "
+	 "addresses:\n\nw@e.example\nconnection to mail exchanger failed"
+	 "\nDelivery attempts will continue for some time.\n",
+	 "w@e.example", 0},
+	/* 13: a delay warning that says the system gave up is a failure */
+	{"Delivery attempts will continue for 5 days.\nw@e.example: "
+	 "unknown user\nThis is a permanent error; I've given up.\n",
+	 "w@e.example", 1},
+};
+
+/* One whole message (the fields mime fills) and its reading. */
+struct mcase {
+	const char *from, *from_name, *to, *return_path, *subject;
+	const char *text, *returned_headers;
+	int bounce, delay;
+	const char *addrs;
+};
+
+static const struct mcase msg_cases[] = {
+	/* 0: mailer daemon with a failure subject and a terse line */
+	{"postmaster@mx.example", "Postmaster", "list-bounces@l.example",
+	 NULL, "Undeliverable Mail",
+	 "Invalid final delivery userid: u@e.example\n", NULL, 1, 0,
+	 "u@e.example"},
+	/* 1: the notice's own addressee (the original sender) is no
+	 * recipient */
+	{"mailer-daemon@mx.example", NULL, "me@l.example", NULL,
+	 "Email Delivery Failure",
+	 "A failure notice: an email me@l.example addressed to:\n"
+	 "-- u@e.example\ncould not be delivered.\n", NULL, 1, 0,
+	 "u@e.example"},
+	/* 2: ... unless the returned message was sent to it (a message
+	 * to oneself) */
+	{"MAILER-DAEMON@mx.example", NULL, "me@l.example", "",
+	 "Undelivered Mail Returned to Sender",
+	 "could not be delivered to one or more destinations.\n\n"
+	 "<me@l.example>: Name service error\n",
+	 "From: me@l.example\nTo: me@l.example\n", 1, 0, "me@l.example"},
+	/* 3: qmail-like "<addr>:" lines from a mailer daemon, no sentence */
+	{"MAILER-DAEMON@mx.example", NULL, "l@l.example", NULL, NULL,
+	 "mx.example.\n\n<a@e.example>:\n\n<b@e.example>:\n", NULL, 1, 0,
+	 "a@e.example b@e.example"},
+	/* 4: a bare screen name after the list line, in the daemon's
+	 * domain */
+	{"MAILER-DAEMON@AOL.example", "Mail Delivery Subsystem",
+	 "me@l.example", NULL, "Mail Delivery Problem",
+	 "Sorry me@l.example. Your mail to the following recipients could "
+	 "not be delivered because they are not accepting mail:\n"
+	 "\tscreenname\n", NULL, 1, 0, "screenname@aol.example"},
+	/* 5: an auto-reply with a null return path and the person's
+	 * address alone on a line is no bounce */
+	{"john@a.example", "John Smith", "me@l.example", "",
+	 "Thank you for your e-mail",
+	 "Thank you. I will reply as soon as possible.\n\nJohn\n"
+	 "john@a.example\n", NULL, 0, 0, ""},
+	/* 6: a delay warning from a postmaster */
+	{"Postmaster@mx.example", NULL, "me@l.example", NULL,
+	 "Mail Delivery Warning",
+	 "Delivery of email to this address\n\"c@e.example\"\nhas been "
+	 "postponed. We will continue to try.\n", NULL, 0, 1,
+	 "c@e.example"},
+	/* 7: a person's reply about a failed delivery is no bounce */
+	{"bob@e.example", "Bob", "me@l.example", NULL,
+	 "Re: message could not be delivered",
+	 "It could not be delivered to\nalice@e.example\n", NULL, 0, 0,
+	 ""},
+	/* 8: an Exchange notice: the echoed To of the original is not the
+	 * failed recipient */
+	{"postmaster@ex.example", "System Administrator", "l@l.example",
+	 NULL, "Undeliverable: hello",
+	 "Your message\n\n  To:      list@l.example\n  Subject: hello\n\n"
+	 "did not reach the following recipient(s):\n\nu@e.example on Fri"
+	 "\n    The recipient name is not recognized\n", NULL, 1, 0,
+	 "u@e.example"},
 };
 
 /* check - the recipients of b are addrs, first permanence as given */
@@ -152,6 +265,45 @@ test_text(void **state)
 	assert_true(ok);
 }
 
+/* test_parse - whole notices: bounce or delay, and the recipients */
+static void
+test_parse(void **state)
+{
+	const struct mcase *c;
+	struct bcase bc;
+	struct cm_msg m;
+	struct cm_bounce b;
+	size_t i;
+	int ok = 1;
+
+	(void)state;
+	for (i = 0; i < CM_ARRAY_SIZE(msg_cases); i++) {
+		c = &msg_cases[i];
+		memset(&m, 0, sizeof(m));
+		m.from = (char *)c->from;
+		m.from_name = (char *)c->from_name;
+		m.to = (char *)c->to;
+		m.return_path = (char *)c->return_path;
+		m.subject = (char *)c->subject;
+		m.body = (char *)c->text;
+		m.text_all = (char *)c->text;
+		m.returned_headers = (char *)c->returned_headers;
+		assert_int_equal(cm_bounce_parse(&m, &b), 0);
+		bc.text = c->text;
+		bc.addrs = c->addrs;
+		bc.permanent = c->bounce;
+		if (b.is_bounce != (c->bounce != 0) ||
+		    b.is_delay != (c->delay != 0)) {
+			print_error("msg row %zu: bounce %d delay %d\n", i,
+				    b.is_bounce, b.is_delay);
+			ok = 0;
+		}
+		ok &= check(&b, &bc, i, "msg");
+		cm_bounce_clear(&b);
+	}
+	assert_true(ok);
+}
+
 /* test_hostile - long and odd input is bounded */
 static void
 test_hostile(void **state)
@@ -179,6 +331,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dsn),
 		cmocka_unit_test(test_text),
+		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_hostile),
 	};
 

@@ -173,6 +173,27 @@ static const struct tcase cases[] = {
 	/* 43: a French mobile signature before an Outlook rule */
 	{"Merci\n\nEnvoy\xc3\xa9 de mon iPhone\n_______________________"
 	 "_________\nDe : x\nold\n", "Merci", 1, 1},
+	/* 44: "date Name <addr>" without a verb above the trailing quote */
+	{"Fine\n2011/4/7 Nathan Smith <s@e.example>\n\n> old\n> text\n",
+	 "Fine", 1, 0},
+	/* 45: ... but not a line of the writer's that is no attribution */
+	{"Fine, write to Nathan <s@e.example>\n\n> old\n",
+	 "Fine, write to Nathan <s@e.example>", 1, 0},
+	/* 46: a dated Date: line and one more label closing a block */
+	{"Blah\n\nDate: Wed, 16 May 2012 00:15:02 -0600\nTo: k@e.example\n"
+	 "\nold\n", "Blah", 1, 0},
+	/* 47: a Date: line without a time and one label is the writer's */
+	{"Plan\nDate: next Monday\nTo: the station\n\nsee you\n",
+	 "Plan\nDate: next Monday\nTo: the station\n\nsee you", 0, 0},
+	/* 48: "Regards," and a short name and title close the text */
+	{"Can you help?\n\nRegards,\n\nJohn Doe\nCEO @ Acme !\n",
+	 "Can you help?", 0, 1},
+	/* 49: ... not when a long line of text follows the close */
+	{"Hi\n\nRegards,\nI also wanted to tell you what happened on the "
+	 "night of the burglary\n", "Hi\n\nRegards,\nI also wanted to tell "
+	 "you what happened on the night of the burglary", 0, 0},
+	/* 50: a close with nothing after it stays */
+	{"See you.\n\nKind regards,\n", "See you.\n\nKind regards,", 0, 0},
 };
 
 /* test_table - every row trims as expected */
