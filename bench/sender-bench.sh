@@ -12,9 +12,16 @@
 #	notice, the Message-ID recorded before sending, outcomes committed
 #	send_batch at a time with synchronous=FULL), and smtp-source -d
 #	sending N messages of the same size over one connection into the
-#	same sink. Then the same with 4 senders at once against
-#	smtp-source -s 4. Prints messages per second and the ratios; the
-#	target is a ratio of at least 0.5 in both lines.
+#	same sink. Then the same with 4 connections against
+#	smtp-source -s 4: one casemail-send --connections 4 (one process
+#	keeping a message in flight on each of 4 SMTP sessions while it
+#	alone claims and records the batches: one writer in the store, as
+#	smtp_connections = 4 would run it). Prints messages per second and
+#	the ratios; the target is a ratio of at least 0.5 in both lines.
+#	For comparison only, a last line times 4 separate casemail-send
+#	processes (one connection each) draining N more notices at once:
+#	the setup that was measured before smtp_connections existed; they
+#	contend for the store's one writer, and it must stay correct.
 #	Exit 1 if a notice was not sent or smtp-sink/smtp-source is missing.
 set -eu
 BUILD=${BUILD:-build}
@@ -84,6 +91,15 @@ smtp-source -d -s 1 -m "$N" -l "$SIZE" -f bench@bench.test \
 t3=$(now)
 queue "$N"
 t4=$(now)
+"$BIN/casemail-send" -c "$D/casemail.conf" --connections 4 --once \
+	2>"$D/send4.log"
+t5=$(now)
+t6=$(now)
+smtp-source -d -s 4 -m "$N" -l "$SIZE" -f bench@bench.test \
+	-t jane@example.net 127.0.0.1:$PORT
+t7=$(now)
+queue "$N"
+t8=$(now)
 PIDS=""
 for k in 1 2 3 4; do
 	"$BIN/casemail-send" -c "$D/casemail.conf" --once 2>"$D/send4.$k.log" &
@@ -92,21 +108,20 @@ done
 for p in $PIDS; do
 	wait "$p"
 done
-t5=$(now)
-t6=$(now)
-smtp-source -d -s 4 -m "$N" -l "$SIZE" -f bench@bench.test \
-	-t jane@example.net 127.0.0.1:$PORT
-t7=$(now)
+t9=$(now)
 
 sent=$(sqlite3 "$D/casemail.db" "SELECT count(*) FROM notices WHERE status = 'sent'")
-want=$((2 * N + 1))
+want=$((3 * N + 1))
 c1=$(rate "$N" "$t0" "$t1"); s1=$(rate "$N" "$t2" "$t3")
 c4=$(rate "$N" "$t4" "$t5"); s4=$(rate "$N" "$t6" "$t7")
+p4=$(rate "$N" "$t8" "$t9")
 echo "sender-bench: $N notices of $SIZE bytes, tokens minted, queue durable"
 printf '  1 connection:  casemail-send %6s msg/s  smtp-source %6s msg/s  ratio %s\n' \
 	"$c1" "$s1" "$(python3 -c "print('%.2f' % ($c1 / $s1))")"
 printf '  4 connections: casemail-send %6s msg/s  smtp-source %6s msg/s  ratio %s\n' \
 	"$c4" "$s4" "$(python3 -c "print('%.2f' % ($c4 / $s4))")"
+printf '  (4 processes of 1 connection: %6s msg/s, ratio %s; not a target)\n' \
+	"$p4" "$(python3 -c "print('%.2f' % ($p4 / $s4))")"
 if [ "$sent" != "$want" ]; then
 	echo "sender-bench: only $sent of $want notices sent"
 	exit 1

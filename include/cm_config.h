@@ -53,6 +53,7 @@ struct cm_config {
 	char *smtp_password_file; /* AUTH password, mode 0600; or NULL */
 	char *smtp_ca_file;   /* CA bundle for TLS checks; NULL: system */
 	long smtp_timeout;    /* seconds for one SMTP transaction */
+	long smtp_connections; /* SMTP sessions one sender keeps at once */
 	char *sms_url;        /* base URL of a Notify-compatible gateway */
 	char *sms_service_id; /* JWT iss; empty: from the key file */
 	char *sms_key_file;   /* service (API) key, mode 0600; or NULL */

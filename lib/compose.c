@@ -256,8 +256,17 @@ cm_compose_build(const struct cm_compose *c, char **data_r, size_t *len_r,
 	g_mime_object_append_header(GMIME_OBJECT(msg), "MIME-Version", "1.0",
 				    NULL);
 	if (c->html != NULL) {
+		unsigned char rnd[16];
+		char hex[2 * sizeof(rnd) + 1], boundary[48];
+
 		body = GMIME_OBJECT(g_mime_multipart_new_with_subtype(
 			"alternative"));
+		/* our own boundary: GMime's opens /dev/urandom per part */
+		cm_token_random(rnd, sizeof(rnd));
+		cm_token_hex(rnd, sizeof(rnd), hex);
+		(void)snprintf(boundary, sizeof(boundary), "=-cm-%s", hex);
+		g_mime_multipart_set_boundary(GMIME_MULTIPART(body),
+					      boundary);
 		part = text_part("plain", c->text);
 		g_mime_multipart_add(GMIME_MULTIPART(body), part);
 		g_object_unref(part);

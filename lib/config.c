@@ -160,6 +160,8 @@ static const struct row rows[] = {
 	  NULL },
 	{ "smtp_timeout", CT_LONG, "60", OFF(smtp_timeout), 1, 3600, 0, 0,
 	  NULL },
+	{ "smtp_connections", CT_LONG, "1", OFF(smtp_connections), 1, 64, 0,
+	  0, NULL },
 	{ "sms_url", CT_STRING, "https://api.notifications.service.gov.uk",
 	  OFF(sms_url), 0, 0, 0, 0, check_portal },
 	{ "sms_service_id", CT_STRING, "", OFF(sms_service_id), 0, 0, 0, 0,

@@ -2,16 +2,21 @@
  * main.c - casemail-send: drain the notice queue
  *
  * SYNOPSIS
- *	casemail-send [-c FILE] [-v] [--once | --watch | --dry-run]
+ *	casemail-send [-c FILE] [-v] [--connections N]
+ *		      [--once | --watch | --dry-run]
  *	casemail-send [-c FILE] -n
  *
  * DESCRIPTION
  *	--once (the default) sends what is due and exits: for a timer.
  *	--watch keeps running, looking at the queue every poll_interval
- *	seconds; SIGTERM or SIGINT lets the message being sent finish,
- *	records the batch and exits 0. --dry-run prints what would be sent
- *	(with a dummy login link) and changes nothing. -n checks the
- *	configuration and the templates and exits.
+ *	seconds; SIGTERM or SIGINT lets the messages being sent (one per
+ *	connection) finish, records the batch and exits 0. --dry-run
+ *	prints what would be sent (with a dummy login link) and changes
+ *	nothing. -n checks the configuration and the templates and exits.
+ *	--connections N
+ *	overrides smtp_connections: this one process keeps up to N SMTP
+ *	sessions with a message in flight on each, while claiming and
+ *	recording the batches alone (one writer in the store).
  *
  *	Transports: smtp_url (smtp:// or smtps://, optional STARTTLS, AUTH
  *	with smtp_user and smtp_password_file) or, when it is empty, the
@@ -67,7 +72,7 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-		"usage: casemail-send [-c FILE] [-v] "
+		"usage: casemail-send [-c FILE] [-v] [--connections N] "
 		"[--once | --watch | --dry-run]\n"
 		"       casemail-send [-c FILE] -n\n");
 	exit(EX_USAGE);
@@ -140,6 +145,8 @@ open_smtp(struct sender *s)
 	o.require_tls = cfg->smtp_starttls;
 	o.ca_file = cfg->smtp_ca_file;
 	o.timeout = cfg->smtp_timeout;
+	o.connections = s->connections > 0 ? s->connections
+					   : cfg->smtp_connections;
 	if (*cfg->smtp_user != '\0') {
 		if (cfg->smtp_password_file == NULL) {
 			cm_log_err("smtp_user is set but smtp_password_file "
@@ -239,6 +246,7 @@ main(int argc, char **argv)
 		{ "watch", no_argument, NULL, 'w' },
 		{ "dry-run", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "connections", required_argument, NULL, 'C' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *conf = CM_CONFIG_PATH, *err = NULL;
@@ -279,6 +287,10 @@ main(int argc, char **argv)
 		case 'd':
 			s.dry_run = true;
 			modes++;
+			break;
+		case 'C':
+			if (cm_parse_long(optarg, 1, 64, &s.connections) < 0)
+				usage();
 			break;
 		default:
 			usage();

@@ -13,14 +13,15 @@
  *	     undeliverable, channel none, officer inactive), mint one login
  *	     token per victim notice and record each email's Message-ID
  *	     before it is sent, so that a reply to it threads;
- *	  2. no transaction: build and send each message over the one
- *	     transport connection;
+ *	  2. no transaction: build and send each message (SMTP email over
+ *	     smtp_connections sessions at once, see transport.c);
  *	  3. one transaction: record every outcome (sent with the server's
  *	     reply, deferred with backoff, failed) with its audit row.
  *	A notice stays "sending" under its lease until step 3 commits, so a
  *	sender that dies can only cause the messages of its batch that were
  *	sent but not recorded to go twice; nothing is lost. Several senders
- *	may run at once: claims serialise on the write lock.
+ *	may run at once (claims serialise on the write lock), but one
+ *	sender with smtp_connections > 1 is faster: it alone writes.
  *
  *	Retries: a deferred notice is due again after retry_base_delay *
  *	2^(attempts-1) seconds (at most 6 hours), of which a random half is
@@ -539,14 +540,10 @@ one_batch(struct sender *s, int64_t now, size_t *claimed_r)
 	ret = claim_batch(s, now, &b, claimed_r);
 	if (ret < 0 || b.n == 0)
 		goto out;
+	transport_send_all(s, b.v, b.n);
 	for (size_t i = 0; i < b.n; i++) {
 		struct job *j = &b.v[i];
 
-		if (j->outcome == OUT_SUPPRESS)
-			continue;
-		if (*s->stop)
-			continue; /* OUT_NONE: released */
-		transport_send(s, j);
 		/* the token is no longer needed */
 		if (j->token != NULL)
 			cm_token_wipe(j->token, strlen(j->token));

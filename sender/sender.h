@@ -66,6 +66,7 @@ struct sender {
 	struct cm_template *tpl[TPL_COUNT];
 	bool dry_run;
 	bool once;
+	long connections;        /* --connections; 0: smtp_connections */
 	int64_t run_start;
 	volatile sig_atomic_t *stop;
 	/* counters for the closing log line */
@@ -123,6 +124,12 @@ char *notice_link(const struct sender *s, const char *token);
 /* transport.c */
 /* transport_send - one attempt at j: sets j->outcome and j->detail */
 void transport_send(struct sender *s, struct job *j);
+/*
+ * transport_send_all - one attempt at each job of v[0..n) that is not
+ * suppressed, SMTP email over all the connections at once; on a stop
+ * request the messages in flight finish and the rest keep OUT_NONE
+ */
+void transport_send_all(struct sender *s, struct job *v, size_t n);
 /* transport_dry_run - print what j would send on stdout */
 void transport_dry_run(struct sender *s, struct job *j);
 

@@ -3,13 +3,22 @@
  *
  * SYNOPSIS
  *	transport_send(&sender, job);	-> job->outcome, job->detail
+ *	transport_send_all(&sender, jobs, n);
  *
  * DESCRIPTION
- *	Email goes over the one SMTP connection (cm_smtp) when smtp_url is
- *	set, else into the outbox maildir (cm_maildir_deliver: tmp, fsync,
- *	new, fsync) with a Return-Path line giving the VERP envelope sender
- *	first, as a local delivery would write it. SMS goes to the gateway
- *	(cm_http) with the personalisation body, link and force.
+ *	Email goes over SMTP (cm_smtp) when smtp_url is set: a second
+ *	thread builds the batch's messages in order (GMime, templates,
+ *	keys: nothing that touches the store or the connections) while
+ *	cm_smtp_send_stream sends each one as soon as it is built, one in
+ *	flight on each of smtp_connections sessions, so building overlaps
+ *	the network and the store work of this thread. Outcomes are set on
+ *	the jobs after the builder is joined; on a stop request the
+ *	messages in flight finish and the rest stay unsent (released).
+ *	Without smtp_url it goes into the outbox maildir
+ *	(cm_maildir_deliver: tmp, fsync, new, fsync) with a Return-Path
+ *	line giving the VERP envelope sender first, as a local delivery
+ *	would write it. SMS goes to the gateway (cm_http) with the
+ *	personalisation body, link and force.
  *	Outcomes: accepted -> sent (with the server's reply or the file
  *	name, or the gateway's id); 4xx, connection trouble, a full disk,
  *	an unconfigured SMS gateway -> deferred; 5xx or a gateway 4xx, a
@@ -23,6 +32,8 @@
  *	The SMS carries no case content: only what sms.txt says, which has
  *	the force name and the link. Dry runs print with a dummy token.
  */
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,12 +52,34 @@ set_detail(struct job *j, enum outcome o, const char *detail)
 	j->detail = cm_xstrdup(detail != NULL ? detail : "");
 }
 
+/* smtp_outcome - j's outcome from the SMTP attempt m */
+static void
+smtp_outcome(struct job *j, const struct cm_smtp_msg *m)
+{
+	char buf[CM_SMTP_REPLY_MAX + CM_SMTP_ERROR_MAX + 20];
+
+	if (m->rc == 0) {
+		set_detail(j, OUT_SENT, m->reply);
+		return;
+	}
+	/* the server's refusal, else what broke (and the last thing the
+	 * server said) */
+	if (m->code >= 400)
+		(void)snprintf(buf, sizeof(buf), "%s", m->reply);
+	else
+		(void)snprintf(buf, sizeof(buf), "%s%s%s%s", m->error,
+			       m->reply[0] != '\0' ? " (after \"" : "",
+			       m->reply, m->reply[0] != '\0' ? "\")" : "");
+	set_detail(j, m->rc == CM_ERR ? OUT_FAIL : OUT_DEFER, buf);
+}
+
 /* send_email - one email attempt */
 static void
 send_email(struct sender *s, struct job *j)
 {
+	struct cm_smtp_msg m;
 	char *data = NULL, *from = NULL, *path = NULL, buf[600];
-	const char *err = NULL, *reply = NULL;
+	const char *err = NULL;
 	size_t len = 0;
 	int rc;
 
@@ -70,23 +103,18 @@ send_email(struct sender *s, struct job *j)
 		}
 		goto out;
 	}
-	rc = cm_smtp_send(s->smtp, from, j->to_addr, data, len, &reply, &err);
-	if (rc == 0) {
-		set_detail(j, OUT_SENT, reply);
-	} else {
-		/* the server's refusal, else what broke (and the last
-		 * thing the server said) */
-		if (cm_smtp_code(s->smtp) >= 400)
-			(void)snprintf(buf, sizeof(buf), "%s", reply);
-		else
-			(void)snprintf(buf, sizeof(buf), "%s%s%s%s", err,
-				       reply[0] != '\0' ? " (after \"" : "",
-				       reply, reply[0] != '\0' ? "\")" : "");
-		set_detail(j, rc == CM_ERR ? OUT_FAIL : OUT_DEFER, buf);
-	}
+	memset(&m, 0, sizeof(m));
+	m.from = from;
+	m.to = j->to_addr;
+	m.data = data;
+	m.len = len;
+	(void)cm_smtp_send_many(s->smtp, &m, 1, NULL);
+	smtp_outcome(j, &m);
 out:
 	free(path);
 	free(from);
+	if (data != NULL)
+		cm_token_wipe(data, len);
 	free(data);
 }
 
@@ -145,6 +173,157 @@ transport_send(struct sender *s, struct job *j)
 		send_sms(s, j);
 	else
 		send_email(s, j);
+}
+
+/*
+ * struct builder - the SMTP messages of one batch: a second thread builds
+ * them in order while this one sends those already built
+ */
+struct builder {
+	struct sender *s;
+	struct job **who;        /* the jobs to build, n of them */
+	size_t n;
+	struct cm_smtp_msg *m;   /* built messages, k of them */
+	struct job **sent_as;    /* the job of m[i] */
+	char **data, **from;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	size_t k;                /* under mu */
+	bool done;               /* under mu */
+};
+
+/* build_all - the builder thread: every job in turn */
+static void *
+build_all(void *arg)
+{
+	struct builder *b = arg;
+	sigset_t sigs;
+	size_t k = 0;
+
+	/* SIGTERM and SIGINT are for the sending thread */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	(void)pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	for (size_t i = 0; i < b->n && !*b->s->stop; i++) {
+		struct job *j = b->who[i];
+		char *data = NULL, *from = NULL;
+		size_t len = 0;
+
+		if (notice_build_email(b->s, j, true, &data, &len, &from) <
+		    0) {
+			/* only this thread touches j until it is joined */
+			set_detail(j, OUT_FAIL, "cannot build the message");
+			continue;
+		}
+		b->data[k] = data;
+		b->from[k] = from;
+		b->m[k].from = from;
+		b->m[k].to = j->to_addr;
+		b->m[k].data = data;
+		b->m[k].len = len;
+		b->sent_as[k] = j;
+		k++;
+		pthread_mutex_lock(&b->mu);
+		b->k = k;
+		pthread_cond_signal(&b->cv);
+		pthread_mutex_unlock(&b->mu);
+		cm_smtp_wakeup(b->s->smtp);
+	}
+	pthread_mutex_lock(&b->mu);
+	b->done = true;
+	pthread_cond_signal(&b->cv);
+	pthread_mutex_unlock(&b->mu);
+	cm_smtp_wakeup(b->s->smtp);
+	return NULL;
+}
+
+/* built - cm_smtp_ready_fn: how many the builder has finished */
+static size_t
+built(void *ctx, size_t have, bool block, bool *done_r)
+{
+	struct builder *b = ctx;
+	size_t k;
+
+	pthread_mutex_lock(&b->mu);
+	while (block && b->k <= have && !b->done)
+		pthread_cond_wait(&b->cv, &b->mu);
+	k = b->k;
+	*done_r = b->done;
+	pthread_mutex_unlock(&b->mu);
+	return k;
+}
+
+/* build_inline - no thread to be had: build them all here */
+static void
+build_inline(struct builder *b)
+{
+	b->done = false;
+	(void)build_all(b);
+}
+
+/* send_smtp - the n SMTP email jobs who[]: built on a second thread
+ * while the built ones go over every connection */
+static void
+send_smtp(struct sender *s, struct job **who, size_t n)
+{
+	struct builder b;
+	pthread_t t;
+	bool threaded;
+
+	memset(&b, 0, sizeof(b));
+	b.s = s;
+	b.who = who;
+	b.n = n;
+	b.m = cm_xcalloc(n, sizeof(*b.m));
+	b.sent_as = cm_xcalloc(n, sizeof(*b.sent_as));
+	b.data = cm_xcalloc(n, sizeof(*b.data));
+	b.from = cm_xcalloc(n, sizeof(*b.from));
+	pthread_mutex_init(&b.mu, NULL);
+	pthread_cond_init(&b.cv, NULL);
+	threaded = pthread_create(&t, NULL, build_all, &b) == 0;
+	if (!threaded)
+		build_inline(&b);
+	(void)cm_smtp_send_stream(s->smtp, b.m, built, &b, s->stop);
+	if (threaded)
+		(void)pthread_join(t, NULL);
+	for (size_t i = 0; i < b.k; i++) {
+		if (b.m[i].tried)
+			smtp_outcome(b.sent_as[i], &b.m[i]);
+		cm_token_wipe(b.data[i], b.m[i].len);
+		free(b.data[i]);
+		free(b.from[i]);
+	}
+	pthread_cond_destroy(&b.cv);
+	pthread_mutex_destroy(&b.mu);
+	free(b.from);
+	free(b.data);
+	free(b.sent_as);
+	free(b.m);
+}
+
+/* transport_send_all - every job of v[0..n) that is to be sent */
+void
+transport_send_all(struct sender *s, struct job *v, size_t n)
+{
+	struct job **who = NULL;
+	size_t k = 0;
+
+	if (s->smtp != NULL && n > 0)
+		who = cm_xcalloc(n, sizeof(*who));
+	for (size_t i = 0; i < n; i++) {
+		struct job *j = &v[i];
+
+		if (j->outcome == OUT_SUPPRESS || *s->stop)
+			continue; /* stop: OUT_NONE, released */
+		if (s->smtp == NULL || strcmp(j->channel, "sms") == 0)
+			transport_send(s, j);
+		else
+			who[k++] = j;
+	}
+	if (k > 0)
+		send_smtp(s, who, k);
+	free(who);
 }
 
 /* transport_dry_run - what j would send */

@@ -8,8 +8,12 @@
 # middle of a slow batch and started again after the lease: every notice
 # sent, duplicates only among the batch in flight. --watch stops on
 # SIGTERM after the current message, releasing the rest of its batch.
-# Four senders at once: every notice exactly once. --dry-run connects to
-# nothing. Without smtp-sink the test fails.
+# Four senders at once: every notice exactly once. One sender over four
+# connections (smtp_connections = 4, and --connections): every notice
+# sent exactly once, over at most four sessions; 4xx, 5xx and a dropped
+# connection decided per message; SIGTERM finishes the messages in
+# flight on every connection and releases the rest. --dry-run connects
+# to nothing. Without smtp-sink the test fails.
 . "$TOP/tests/lib.sh"
 . "$TOP/tests/e2e/sender-lib.sh"
 
@@ -157,5 +161,68 @@ done
 is "four senders exit 0" "$rc" 0
 is "40 sent" "$(sql "SELECT count(*) FROM notices WHERE id >= $first AND status = 'sent'")" 40
 is "40 arrived, none twice" "$(sink_count)" 40
+
+# one sender, four connections: each notice exactly once, <= 4 sessions
+sink_start -n 4
+sl_conf "smtp_url = $SINK_URL" "smtp_connections = 4" "send_batch = 25"
+first=$(($(sql "SELECT max(id) FROM notices") + 1))
+rm -f "$SINK_DIR"/m.*
+update 60
+ok "send 60 over 4 connections" send --once
+is "60 sent" "$(sql "SELECT count(*) FROM notices WHERE id >= $first AND status = 'sent'")" 60
+is "60 arrived" "$(sink_count)" 60
+is "none twice" "$(grep -h '^X-Mail-Args' "$SINK_DIR"/m.* | sort -u | wc -l | tr -d ' ')" 60
+is "every one audited sent once" \
+	"$(sql "SELECT count(*) FROM audit WHERE action = 'notice.sent' AND CAST(substr(detail, 8, instr(detail, ' ') - 8) AS INTEGER) >= $first")" 60
+like "each with its own reply" "$(sql "SELECT DISTINCT substr(last_error, 1, 4) FROM notices WHERE id >= $first")" "^250 $"
+sink_start
+sl_conf "smtp_url = $SINK_URL" "send_batch = 25"
+first=$(($(sql "SELECT max(id) FROM notices") + 1))
+rm -f "$SINK_DIR"/m.*
+update 9
+ok "--connections 3 overrides the config" send --once --connections 3
+is "9 sent" "$(sql "SELECT count(*) FROM notices WHERE id >= $first AND status = 'sent'")" 9
+is "9 arrived" "$(sink_count)" 9
+exits "--connections 0 is a usage error" 64 send --once --connections 0
+
+# four connections into 4xx, 5xx and a dropped connection: per message
+for mode in "-r RCPT deferred ^450" "-f RCPT failed ^500" "-q . deferred ."; do
+	set -- $mode
+	# shellcheck disable=SC2086
+	sink_start $1 $2
+	sl_conf "smtp_url = $SINK_URL" "smtp_connections = 4" \
+		"retry_base_delay = 60"
+	first=$(($(sql "SELECT max(id) FROM notices") + 1))
+	update 6
+	ok "4 connections into smtp-sink $1 $2" send --once
+	is "$1 $2: all 6 $3" "$(sql "SELECT count(*) FROM notices WHERE id >= $first AND status = '$3'")" 6
+	is "$1 $2: each its own reason" \
+		"$(sql "SELECT count(*) FROM notices WHERE id >= $first AND last_error IS NOT NULL AND last_error <> ''")" 6
+	like "$1 $2: the reply recorded" "$(sql "SELECT last_error FROM notices WHERE id = $first")" "$4"
+	is "$1 $2: each audited" \
+		"$(sql "SELECT count(*) FROM audit WHERE action = 'notice.$3' AND CAST(substr(detail, 8, instr(detail, ' ') - 8) AS INTEGER) >= $first")" 6
+done
+
+# --watch over four connections: SIGTERM finishes every message in
+# flight and releases the rest
+sink_start -w 1
+sl_conf "smtp_url = $SINK_URL" "send_batch = 12" "poll_interval = 1" \
+	"smtp_connections = 4"
+first=$(($(sql "SELECT max(id) FROM notices") + 1))
+rm -f "$SINK_DIR"/m.*
+update 12
+"$BIN/casemail-send" -c "$CONF" --watch >"$W/watch4.out" 2>&1 &
+wp=$!
+sleep 1.5
+kill -TERM $wp
+wait $wp
+is "--watch with 4 connections exits 0 on SIGTERM" "$?" 0
+is "nothing left sending (4 connections)" \
+	"$(sql "SELECT count(*) FROM notices WHERE id >= $first AND status = 'sending'")" 0
+sent4=$(sql "SELECT count(*) FROM notices WHERE id >= $first AND status = 'sent'")
+like "the messages in flight were finished ($sent4)" "$sent4" '^([4-9]|1[01])$'
+is "the rest released, still due" \
+	"$(sql "SELECT count(*) FROM notices WHERE id >= $first AND status = 'queued'")" $((12 - sent4))
+is "what was sent arrived, once" "$(sink_count)" "$sent4"
 ok "audit chain intact" c audit verify
 finish
