@@ -408,7 +408,7 @@ pass(struct mda *m, struct cm_imap *imap, const struct target *t,
      struct mda_counts *c, const char **error_r)
 {
 	struct batch cur, next;
-	uint32_t *uids = NULL, *todo = NULL;
+	uint32_t *uids = NULL, *unseen = NULL;
 	uint32_t uidvalidity = cm_imap_uidvalidity(imap);
 	size_t n = 0, nt = 0, done = 0;
 	bool tty = isatty(2), have = false;
@@ -420,14 +420,14 @@ pass(struct mda *m, struct cm_imap *imap, const struct target *t,
 		goto out;
 	if ((ret = mda_open_store(m, error_r)) < 0)
 		goto out;
-	todo = cm_xcalloc(n, sizeof(*todo));
+	unseen = cm_xcalloc(n, sizeof(*unseen));
 	for (size_t i = 0; i < n && ret == 0; i++) {
 		const char *what = NULL;
 
 		rc = cm_store_imap_seen_find(m->store, t->key, uidvalidity,
 					     uids[i], &what, NULL, error_r);
 		if (rc == CM_ENOENT)
-			todo[nt++] = uids[i];
+			unseen[nt++] = uids[i];
 		else if (rc == 0)
 			ret = move_seen(m, imap, uids[i], what, error_r);
 		else
@@ -438,7 +438,7 @@ pass(struct mda *m, struct cm_imap *imap, const struct target *t,
 	for (size_t i = 0; i < nt && ret == 0 && !stopping; i += BATCH) {
 		size_t k = nt - i < BATCH ? nt - i : BATCH;
 
-		ret = batch_fetch(imap, t, todo + i, k, &next, c, error_r);
+		ret = batch_fetch(imap, t, unseen + i, k, &next, c, error_r);
 		if (have) {
 			rc = batch_finish(m, imap, t, &cur, c, error_r);
 			batch_free(&cur);
@@ -471,7 +471,7 @@ pass(struct mda *m, struct cm_imap *imap, const struct target *t,
 	if (tty && nt > BATCH)
 		fputc('\n', stderr);
 out:
-	free(todo);
+	free(unseen);
 	free(uids);
 	return ret;
 }
