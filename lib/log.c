@@ -9,22 +9,77 @@
  *	on stderr they are prefixed with the program name and severity.
  *	cm_fatal exits with a status the program chooses (the mda makes it
  *	75 so that Postfix retries); cm_panic aborts.
+ *	When nothing listens on /dev/log, syslog(3) would try (socket,
+ *	connect, close) again on every line; instead the socket is probed
+ *	here at most once a minute and lines go to stderr only (when that
+ *	is on) until a syslog daemon answers.
  *
  * SECURITY
  *	cm_log_sanitize makes outside text printable and bounded (R11).
  */
 #include <errno.h>
+#include <paths.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <syslog.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cm_log.h"
+
+#define SYSLOG_PROBE_SECONDS 60
 
 static const char *log_ident = "casemail";
 static int log_flags = CM_LOG_STDERR;
 static int fatal_status = 1;
+static atomic_bool syslog_up;          /* the last probe connected */
+static atomic_llong syslog_next_probe; /* when to probe again if down */
+
+/* syslog_listens - does a syslog daemon accept on _PATH_LOG */
+static bool
+syslog_listens(void)
+{
+	static const int types[] = { SOCK_DGRAM, SOCK_STREAM };
+	struct sockaddr_un sun;
+	bool ok = false;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	cm_strlcpy(sun.sun_path, _PATH_LOG, sizeof(sun.sun_path));
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]) && !ok;
+	     i++) {
+		int fd = socket(AF_UNIX, types[i] | SOCK_CLOEXEC, 0);
+
+		if (fd < 0)
+			continue;
+		ok = connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0;
+		(void)close(fd);
+	}
+	return ok;
+}
+
+/* syslog_usable - is syslog worth calling (probing when it is due) */
+static bool
+syslog_usable(void)
+{
+	long long now;
+
+	if (atomic_load(&syslog_up))
+		return true;
+	now = (long long)time(NULL);
+	if (now < atomic_load(&syslog_next_probe))
+		return false;
+	atomic_store(&syslog_next_probe, now + SYSLOG_PROBE_SECONDS);
+	if (!syslog_listens())
+		return false;
+	atomic_store(&syslog_up, true);
+	return true;
+}
 
 /* cm_log_open - choose the ident and the destinations */
 void
@@ -32,8 +87,11 @@ cm_log_open(const char *ident, int flags)
 {
 	log_ident = ident;
 	log_flags = flags;
-	if (flags & CM_LOG_SYSLOG)
+	if (flags & CM_LOG_SYSLOG) {
+		atomic_store(&syslog_next_probe, 0);
+		atomic_store(&syslog_up, false);
 		openlog(ident, LOG_PID | LOG_NDELAY, LOG_MAIL);
+	}
 }
 
 /* cm_log_flags - the flags in force */
@@ -66,7 +124,7 @@ vlog(int pri, const char *label, int err, const char *fmt, va_list ap)
 		snprintf(line + len, sizeof(line) - len, ": %s",
 			 strerror(err));
 	}
-	if (log_flags & CM_LOG_SYSLOG)
+	if ((log_flags & CM_LOG_SYSLOG) && syslog_usable())
 		syslog(pri, "%s", line);
 	if (log_flags & CM_LOG_STDERR)
 		fprintf(stderr, "%s: %s%s\n", log_ident, label, line);
