@@ -258,10 +258,15 @@ cm_compose_build(const struct cm_compose *c, char **data_r, size_t *len_r,
 	if (c->html != NULL) {
 		unsigned char rnd[16];
 		char hex[2 * sizeof(rnd) + 1], boundary[48];
+		GMimeContentType *ct;
 
-		body = GMIME_OBJECT(g_mime_multipart_new_with_subtype(
-			"alternative"));
-		/* our own boundary: GMime's opens /dev/urandom per part */
+		/* g_mime_multipart_new_with_subtype would make a boundary
+		 * from /dev/urandom (open, read, close per message) only for
+		 * it to be replaced: the same steps, with our own boundary */
+		body = GMIME_OBJECT(g_object_new(GMIME_TYPE_MULTIPART, NULL));
+		ct = g_mime_content_type_new("multipart", "alternative");
+		g_mime_object_set_content_type(body, ct);
+		g_object_unref(ct);
 		cm_token_random(rnd, sizeof(rnd));
 		cm_token_hex(rnd, sizeof(rnd), hex);
 		(void)snprintf(boundary, sizeof(boundary), "=-cm-%s", hex);
