@@ -34,7 +34,10 @@
  *	id, at, actor, action, case_ref, detail), every field length
  *	prefixed (and NULL told apart from ""). The meta rows audit_count,
  *	audit_head and audit_meta_mac (a keyed hash of count and head) are
- *	written in the same transaction as the row. Triggers refuse UPDATE
+ *	written in the same transaction as the rows: read at a
+ *	transaction's first audit row, kept in memory while it appends
+ *	more (the write lock is held, nobody else can append), and written
+ *	once by cm_store_commit before COMMIT. Triggers refuse UPDATE
  *	and DELETE on audit rows. A meta MAC found invalid when appending
  *	is not re-blessed: the new MAC is written as zeros so the tampering
  *	keeps showing in cm_store_audit_verify.
@@ -65,6 +68,7 @@
 #include "cm_store.h"
 
 /* bytes of WAL kept on disk after a checkpoint (4 MiB) */
+#define CACHE_KIB "-16384" /* negative: KiB, not pages */
 #define JOURNAL_SIZE_LIMIT "4194304"
 #define WAL_RETRY_MS 10
 
@@ -249,6 +253,9 @@ static const char schema_v3[] =
 
 struct cm_store;
 static int audit_meta_init(struct cm_store *st, const char **error_r);
+static int meta_write(struct cm_store *st, int64_t count,
+		      const unsigned char *head, bool bless,
+		      const char **error_r);
 
 /* one migration step: sql, then post (may be NULL), in one transaction */
 struct migration {
@@ -585,6 +592,12 @@ struct cm_store {
 	sqlite3_stmt *stmt[S_COUNT];
 	struct rows scratch; /* strings returned "until the next call" */
 	char err[1024];
+	struct {             /* the audit chain's end in the open txn */
+		bool valid;  /* read since BEGIN; written back at COMMIT */
+		bool bless;  /* the meta MAC verified: keep it valid */
+		int64_t count, next_id;
+		unsigned char head[CM_HASH_LEN];
+	} chain;
 };
 
 /* errors of cm_store_open, after the store is gone */
@@ -1069,8 +1082,13 @@ open_store(const char *path, const struct cm_secret *secret,
 				    path, error_r)) < 0)
 			goto out;
 	}
-	if ((ret = exec_sql(st, "PRAGMA foreign_keys = ON", path,
-			    error_r)) < 0)
+	/* a page cache of up to 16 MiB (SQLite's default is 2): the
+	 * long-running sender and portal keep the token and notice indexes
+	 * in memory instead of reading them again; short runs such as one
+	 * delivery only fill the pages they touch */
+	if ((ret = exec_sql(st, "PRAGMA foreign_keys = ON;"
+				"PRAGMA cache_size = " CACHE_KIB ";",
+			    path, error_r)) < 0)
 		goto out;
 	if ((ret = read_version(st, path, &v, error_r)) < 0)
 		goto out;
@@ -1164,6 +1182,7 @@ cm_store_begin(struct cm_store *st, const char **error_r)
 	int ret;
 
 	st->abort_rc = SQLITE_OK;
+	st->chain.valid = false;
 	if ((ret = prep(st, S_BEGIN, &s, error_r)) < 0)
 		goto out;
 	ret = run(st, s, "begin", error_r);
@@ -1190,11 +1209,16 @@ cm_store_commit(struct cm_store *st, const char **error_r)
 					"commit: no transaction is open");
 		goto out;
 	}
+	if (st->chain.valid &&
+	    (ret = meta_write(st, st->chain.count, st->chain.head,
+			      st->chain.bless, error_r)) < 0)
+		goto out;
 	if ((ret = prep(st, S_COMMIT, &s, error_r)) < 0)
 		goto out;
 	ret = run(st, s, "commit", error_r);
 out:
 	done(s);
+	st->chain.valid = false;
 	if (ret < 0)
 		cm_store_rollback(st);
 	return ret;
@@ -1206,6 +1230,8 @@ cm_store_rollback(struct cm_store *st)
 {
 	sqlite3_stmt *s = NULL;
 
+	if (st != NULL)
+		st->chain.valid = false;
 	if (!cm_store_in_txn(st))
 		return;
 	if (prep(st, S_ROLLBACK, &s, NULL) == 0)
@@ -1414,18 +1440,47 @@ audit_meta_init(struct cm_store *st, const char **error_r)
 	return meta_write(st, 0, zero_hash, true, error_r);
 }
 
-/* cm_store_audit - append a hash-chained row and update the meta rows */
+/* chain_read - the end of the audit chain into st->chain (in a txn) */
+static int
+chain_read(struct cm_store *st, const char **error_r)
+{
+	sqlite3_stmt *s = NULL;
+	struct audit_meta m;
+	int ret, rc;
+
+	if ((ret = meta_read(st, &m, error_r)) < 0)
+		goto out;
+	/* never re-bless meta rows that somebody else wrote */
+	st->chain.bless = meta_ok(st, &m);
+	if (m.found != 3)
+		memset(m.head, 0, sizeof(m.head));
+	memcpy(st->chain.head, m.head, CM_HASH_LEN);
+	st->chain.count = m.count;
+	if ((ret = prep(st, S_AUDIT_NEXT, &s, error_r)) < 0)
+		goto out;
+	rc = step(st, s);
+	if (rc != SQLITE_ROW) {
+		ret = fail(st, rc, "audit", error_r);
+		goto out;
+	}
+	st->chain.next_id = sqlite3_column_int64(s, 0);
+	st->chain.valid = true;
+out:
+	done(s);
+	return ret;
+}
+
+/* cm_store_audit - append a hash-chained row; the meta rows follow at
+ * commit */
 int
 cm_store_audit(struct cm_store *st, const char *actor, const char *action,
 	       const char *case_ref, const char *detail,
 	       const char **error_r)
 {
 	sqlite3_stmt *s = NULL;
-	struct audit_meta m;
 	unsigned char hash[CM_HASH_LEN];
-	int64_t id, at = cm_now();
-	bool bless;
-	int ret, rc;
+	int64_t at = cm_now();
+	int ret;
 
 	need_txn(st);
 	if (st->secret == NULL) {
@@ -1439,23 +1494,10 @@ cm_store_audit(struct cm_store *st, const char *actor, const char *action,
 				"audit: actor and action are required");
 		goto out;
 	}
-	if ((ret = meta_read(st, &m, error_r)) < 0)
+	if (!st->chain.valid && (ret = chain_read(st, error_r)) < 0)
 		goto out;
-	/* never re-bless meta rows that somebody else wrote */
-	bless = meta_ok(st, &m);
-	if (m.found != 3)
-		memset(m.head, 0, sizeof(m.head));
-	if ((ret = prep(st, S_AUDIT_NEXT, &s, error_r)) < 0)
-		goto out;
-	rc = step(st, s);
-	if (rc != SQLITE_ROW) {
-		ret = fail(st, rc, "audit", error_r);
-		goto out;
-	}
-	id = sqlite3_column_int64(s, 0);
-	done(s);
-	s = NULL;
-	if (audit_hash(st->secret, m.head, id, at, actor, strlen(actor),
+	if (audit_hash(st->secret, st->chain.head, st->chain.next_id, at,
+		       actor, strlen(actor),
 		       action, strlen(action), case_ref,
 		       case_ref ? strlen(case_ref) : 0, detail,
 		       detail ? strlen(detail) : 0, hash) < 0) {
@@ -1464,19 +1506,19 @@ cm_store_audit(struct cm_store *st, const char *actor, const char *action,
 	}
 	if ((ret = prep(st, S_AUDIT_ADD, &s, error_r)) < 0)
 		goto out;
-	bind_int(st, s, 1, id);
+	bind_int(st, s, 1, st->chain.next_id);
 	bind_int(st, s, 2, at);
 	bind_text(st, s, 3, actor);
 	bind_text(st, s, 4, action);
 	bind_text(st, s, 5, case_ref);
 	bind_text(st, s, 6, detail);
-	bind_blob(st, s, 7, m.head, CM_HASH_LEN);
+	bind_blob(st, s, 7, st->chain.head, CM_HASH_LEN);
 	bind_blob(st, s, 8, hash, CM_HASH_LEN);
 	if ((ret = run(st, s, "audit", error_r)) < 0)
 		goto out;
-	done(s);
-	s = NULL;
-	ret = meta_write(st, m.count + 1, hash, bless, error_r);
+	memcpy(st->chain.head, hash, CM_HASH_LEN);
+	st->chain.count++;
+	st->chain.next_id++;
 out:
 	done(s);
 	return ret;

@@ -1573,6 +1573,52 @@ test_audit_intact(void **state)
 	cm_store_close(&st);
 }
 
+/* test_audit_txn - the chain's end is kept in memory only within one
+ * transaction: a rollback forgets it, another connection's rows are
+ * seen by the next transaction, the meta rows are written at commit */
+static void
+test_audit_txn(void **state)
+{
+	struct cm_store *st = audit_rows("audit-txn.db"), *other;
+	const char *error = NULL;
+	int64_t rows = 0, bad = -1;
+
+	(void)state;
+	other = open_ok("audit-txn.db");
+	/* many rows in one transaction, rolled back: none of them */
+	begin(st);
+	for (int i = 0; i < 20; i++)
+		ok(cm_store_audit(st, "sender", "notice.sending", "HU-A",
+				  "gone", &error),
+		   error, "audit");
+	cm_store_rollback(st);
+	ok(cm_store_audit_verify(st, &rows, &bad, &error), error, "verify");
+	assert_int_equal(rows, 5);
+	/* the other connection appends; this one must chain onto it */
+	begin(other);
+	ok(cm_store_audit(other, "web", "token.use", "HU-B", NULL, &error),
+	   error, "audit");
+	commit(other);
+	begin(st);
+	for (int i = 0; i < 30; i++)
+		ok(cm_store_audit(st, "sender", "notice.sent", "HU-A",
+				  "kept", &error),
+		   error, "audit");
+	commit(st);
+	begin(other);
+	ok(cm_store_audit(other, "web", "token.use", "HU-B", NULL, &error),
+	   error, "audit");
+	commit(other);
+	ok(cm_store_audit_verify(st, &rows, &bad, &error), error, "verify");
+	assert_int_equal(rows, 37);
+	assert_int_equal(bad, 0);
+	ok(cm_store_audit_verify(other, &rows, &bad, &error), error,
+	   "verify");
+	assert_int_equal(rows, 37);
+	cm_store_close(&other);
+	cm_store_close(&st);
+}
+
 /* test_audit_tamper - every kind of tampering is found */
 static void
 test_audit_tamper(void **state)
@@ -1819,6 +1865,7 @@ main(void)
 		cmocka_unit_test(test_transactions),
 		cmocka_unit_test(test_busy),
 		cmocka_unit_test(test_audit_intact),
+		cmocka_unit_test(test_audit_txn),
 		cmocka_unit_test(test_audit_tamper),
 		cmocka_unit_test(test_audit_no_laundering),
 		cmocka_unit_test(test_many_writers),
