@@ -110,7 +110,9 @@ typedef size_t cm_smtp_ready_fn(void *ctx, size_t have, bool block,
 /*
  * cm_smtp_send_stream - cm_smtp_send_many for messages made while it
  * runs (by another thread): v has room for the messages; ready says how
- * many are filled in, and the producer calls cm_smtp_wakeup after each.
+ * many are filled in, and the producer calls cm_smtp_wakeup when it
+ * adds one after a non-blocking ready call found nothing new (the
+ * stream may be waiting on the network then) and when it is done.
  * Returns the number tried.
  */
 size_t cm_smtp_send_stream(struct cm_smtp *s, struct cm_smtp_msg *v,

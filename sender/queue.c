@@ -6,7 +6,7 @@
  *
  * DESCRIPTION
  *	One batch is three steps:
- *	  1. one transaction: claim up to send_batch due notices with a
+ *	  1. in a transaction: claim up to send_batch due notices with a
  *	     lease (cm_store_notice_claim: queued or deferred and due, or
  *	     sending with the lease run out), copy what building needs,
  *	     suppress what must not go (victim opted out of email, address
@@ -15,13 +15,26 @@
  *	     before it is sent, so that a reply to it threads;
  *	  2. no transaction: build and send each message (SMTP email over
  *	     smtp_connections sessions at once, see transport.c);
- *	  3. one transaction: record every outcome (sent with the server's
+ *	  3. in a transaction: record every outcome (sent with the server's
  *	     reply, deferred with backoff, failed) with its audit row.
- *	A notice stays "sending" under its lease until step 3 commits, so a
- *	sender that dies can only cause the messages of its batch that were
- *	sent but not recorded to go twice; nothing is lost. Several senders
- *	may run at once (claims serialise on the write lock), but one
- *	sender with smtp_connections > 1 is faster: it alone writes.
+ *	The steps overlap: this thread only sends (with a builder thread,
+ *	see transport.c) while one store thread, the only user of the
+ *	store connection during the run, records the batches sent so far
+ *	and claims up to AHEAD (2) batches ahead, recording and claiming in
+ *	one transaction (one commit; the pages of the notices written once
+ *	where two transactions would write them twice; if it fails, neither
+ *	happened). So the store's work, the building and the network each
+ *	keep a thread busy, and the connections do not idle while a batch is
+ *	claimed, recorded or fsynced. Claiming stops at a batch that was not
+ *	full (nothing more was due then), a store error, a stop request,
+ *	or, with --once, half a lease after the start.
+ *	A notice stays "sending" under its lease until its outcome commits,
+ *	so a sender that dies can only cause messages that were sent but
+ *	not yet recorded to go twice; nothing is lost. The batches claimed
+ *	ahead are not sent twice either: they wait for their lease to run
+ *	out and go then. Several senders may run at once (claims serialise
+ *	on the write lock), but one sender with smtp_connections > 1 is
+ *	faster: it alone writes.
  *
  *	Retries: a deferred notice is due again after retry_base_delay *
  *	2^(attempts-1) seconds (at most 6 hours), of which a random half is
@@ -31,8 +44,9 @@
  *	--once takes the notices due when the run started (so a notice
  *	deferred during the run waits for the next run) and stops claiming
  *	when half a lease has passed. On a stop request (SIGTERM) the
- *	message being sent is finished, the rest of the batch is released
- *	(back to its previous status, still due) and recorded.
+ *	message being sent is finished, the rest of the batch and the batch
+ *	claimed ahead are released (back to their previous status, still
+ *	due) and recorded.
  *
  * DIAGNOSTICS
  *	Store trouble returns CM_ETEMP after logging once.
@@ -41,9 +55,11 @@
  *	Tokens exist in memory only between claim and send and are wiped;
  *	audit details carry ids, kinds and server replies, never content.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cm_compose.h"
 #include "cm_log.h"
@@ -56,6 +72,7 @@
 struct batch {
 	struct job *v;
 	size_t n, cap;
+	int64_t claimed_ms; /* mono_ms() when claimed */
 };
 
 /* job_free - free the strings of j (wiping the token) */
@@ -82,6 +99,16 @@ job_free(struct job *j)
 	free(j->detail);
 	free(j->provider_id);
 	memset(j, 0, sizeof(*j));
+}
+
+/* mono_ms - milliseconds on the monotonic clock */
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* batch_free - free every job */
@@ -339,17 +366,15 @@ out:
 	return ret;
 }
 
-/* claim_batch - step 1; *n_r gets the number claimed */
+/* claim_jobs - step 1 inside the open transaction */
 static int
-claim_batch(struct sender *s, int64_t now, struct batch *b, size_t *n_r)
+claim_jobs(struct sender *s, int64_t now, struct batch *b)
 {
 	struct cm_notice n;
 	const char *err = NULL;
-	int rc, ret = CM_ETEMP;
+	int rc;
 
-	*n_r = 0;
-	if (cm_store_begin(s->st, &err) < 0)
-		return store_trouble("begin", err);
+	b->claimed_ms = mono_ms();
 	while (b->n < (size_t)s->cfg->send_batch) {
 		struct job *j;
 		char prev[16];
@@ -358,10 +383,8 @@ claim_batch(struct sender *s, int64_t now, struct batch *b, size_t *n_r)
 					   &n, &err);
 		if (rc == CM_ENOENT)
 			break;
-		if (rc < 0) {
-			store_trouble("claim", err);
-			goto out;
-		}
+		if (rc < 0)
+			return store_trouble("claim", err);
 		/* claimed rows read "sending"; attempts > 1 means a retry
 		 * (deferred) or a dead sender's lease */
 		cm_strlcpy(prev, n.attempts > 1 ? "deferred" : "queued",
@@ -369,31 +392,19 @@ claim_batch(struct sender *s, int64_t now, struct batch *b, size_t *n_r)
 		j = batch_add(b);
 		job_from_notice(j, &n, prev);
 		if (prepare(s, j, true) < 0)
-			goto out;
+			return CM_ETEMP;
 		if (audit(s, j, "notice.sending", NULL) < 0)
-			goto out;
-		if (j->why != NULL) {
-			j->outcome = OUT_SUPPRESS;
-			if (cm_store_notice_set_status(s->st, j->id,
-						       "suppressed", j->why,
-						       &err) < 0) {
-				store_trouble("suppress", err);
-				goto out;
-			}
-			if (audit(s, j, "notice.suppressed", j->why) < 0)
-				goto out;
-		}
+			return CM_ETEMP;
+		if (j->why == NULL)
+			continue;
+		j->outcome = OUT_SUPPRESS;
+		if (cm_store_notice_set_status(s->st, j->id, "suppressed",
+					       j->why, &err) < 0)
+			return store_trouble("suppress", err);
+		if (audit(s, j, "notice.suppressed", j->why) < 0)
+			return CM_ETEMP;
 	}
-	if (cm_store_commit(s->st, &err) < 0) {
-		store_trouble("commit", err);
-		goto out;
-	}
-	*n_r = b->n;
-	ret = 0;
-out:
-	if (ret < 0)
-		cm_store_rollback(s->st);
-	return ret;
+	return 0;
 }
 
 /* backoff - when a notice deferred after attempts tries is due again */
@@ -504,52 +515,260 @@ log_one(const struct job *j)
 				    240));
 }
 
-/* record_batch - step 3 */
+/*
+ * store_step - one transaction: record the nrec batches rec[] (step 3:
+ * their outcomes), then claim into claim (step 1; NULL: none). Log
+ * lines follow the commit. On failure nothing of it happened: claim is
+ * emptied (the notices of rec[] stay "sending" until their lease runs
+ * out). 0 or CM_ETEMP.
+ */
 static int
-record_batch(struct sender *s, struct batch *b)
+store_step(struct sender *s, struct batch *const *rec, size_t nrec,
+	   struct batch *claim, int64_t now)
 {
 	const char *err = NULL;
-	int64_t now = cm_now();
+	int64_t at = cm_now();
 	int ret = CM_ETEMP;
 
-	if (cm_store_begin(s->st, &err) < 0)
-		return store_trouble("begin", err);
-	for (size_t i = 0; i < b->n; i++)
-		if (record_one(s, &b->v[i], now) < 0)
-			goto out;
+	if (cm_store_begin(s->st, &err) < 0) {
+		store_trouble("begin", err);
+		goto out;
+	}
+	for (size_t k = 0; k < nrec; k++)
+		for (size_t i = 0; i < rec[k]->n; i++)
+			if (record_one(s, &rec[k]->v[i], at) < 0)
+				goto out;
+	if (claim != NULL && claim_jobs(s, now, claim) < 0)
+		goto out;
 	if (cm_store_commit(s->st, &err) < 0) {
 		store_trouble("commit", err);
 		goto out;
 	}
-	for (size_t i = 0; i < b->n; i++)
-		log_one(&b->v[i]);
+	for (size_t k = 0; k < nrec; k++)
+		for (size_t i = 0; i < rec[k]->n; i++)
+			log_one(&rec[k]->v[i]);
 	ret = 0;
 out:
-	if (ret < 0)
+	if (ret < 0) {
 		cm_store_rollback(s->st);
+		if (claim != NULL)
+			batch_free(claim);
+	}
 	return ret;
 }
 
-/* one_batch - claim, send, record; *claimed_r gets the batch size */
-static int
-one_batch(struct sender *s, int64_t now, size_t *claimed_r)
+/* send_batch - step 2: send every job of b, then wipe the tokens */
+static void
+send_batch(struct sender *s, struct batch *b)
 {
-	struct batch b = { NULL, 0, 0 };
-	int ret;
-
-	ret = claim_batch(s, now, &b, claimed_r);
-	if (ret < 0 || b.n == 0)
-		goto out;
-	transport_send_all(s, b.v, b.n);
-	for (size_t i = 0; i < b.n; i++) {
-		struct job *j = &b.v[i];
+	transport_send_all(s, b->v, b->n);
+	for (size_t i = 0; i < b->n; i++) {
+		struct job *j = &b->v[i];
 
 		/* the token is no longer needed */
 		if (j->token != NULL)
 			cm_token_wipe(j->token, strlen(j->token));
 	}
-	ret = record_batch(s, &b);
-out:
+}
+
+/* may_claim - may another batch be claimed now */
+static bool
+may_claim(const struct sender *s)
+{
+	if (*s->stop)
+		return false;
+	return !s->once ||
+	       cm_now() - s->run_start <= s->cfg->lease_seconds / 2;
+}
+
+/* due_now - the claim's notion of due: --once takes what was due when
+ * the run started */
+static int64_t
+due_now(const struct sender *s)
+{
+	return s->once ? s->run_start : cm_now();
+}
+
+#define AHEAD 2 /* batches claimed and not yet being sent, at most */
+#define STALE 4 /* a batch claimed ahead waits at most lease/STALE */
+
+/*
+ * struct pipeline - the batches between the sending thread and the
+ * store thread. Everything below mu is under mu.
+ */
+struct pipeline {
+	struct sender *s;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct batch *ready[AHEAD]; /* claimed, to be sent, oldest first */
+	size_t nready;
+	size_t ahead;               /* claim while nready < ahead */
+	int64_t stale_ms;           /* a ready batch older is released */
+	struct batch **done;        /* sent (or released): to record */
+	size_t ndone, capdone;
+	bool want;      /* the sender waits for a batch */
+	bool exhausted; /* no more batches will be claimed */
+	bool quit;      /* the sender is finished: record and stop */
+	int rc;         /* the first store error */
+};
+
+/* push_done - hand b to the store thread for recording (under mu) */
+static void
+push_done(struct pipeline *p, struct batch *b)
+{
+	if (p->ndone == p->capdone) {
+		p->capdone = p->capdone ? 2 * p->capdone : 4;
+		p->done = cm_xrealloc(p->done,
+				      p->capdone * sizeof(*p->done));
+	}
+	p->done[p->ndone++] = b;
+}
+
+/* batch_destroy - free a heap batch */
+static void
+batch_destroy(struct batch *b)
+{
+	if (b == NULL)
+		return;
+	batch_free(b);
+	free(b);
+}
+
+/*
+ * drop_stale - release the ready batches that waited longer than
+ * stale_ms (under mu): sending is slow (a slow server, retries), so a
+ * batch claimed ahead could see its lease run out, and another sender
+ * take it, before this one gets to it. They are released while the
+ * lease still holds (they are due again, so more may be claimed), and
+ * from then on batches are claimed only when the sender asks.
+ */
+static void
+drop_stale(struct pipeline *p, int64_t now_ms)
+{
+	if (p->nready > 0 &&
+	    now_ms - p->ready[0]->claimed_ms >= p->stale_ms)
+		pthread_cond_broadcast(&p->cv);
+	while (p->nready > 0 &&
+	       now_ms - p->ready[0]->claimed_ms >= p->stale_ms) {
+		push_done(p, p->ready[0]);
+		memmove(p->ready, p->ready + 1,
+			(p->nready - 1) * sizeof(p->ready[0]));
+		p->nready--;
+		p->ahead = 0;
+		p->exhausted = false;
+	}
+}
+
+/* can_claim - should the store thread claim a batch now (under mu) */
+static bool
+can_claim(const struct pipeline *p)
+{
+	return !p->quit && !p->exhausted && p->rc == 0 &&
+	       (p->nready < p->ahead || (p->nready == 0 && p->want));
+}
+
+/* wait_work - wait on p->cv until there is store work or the sender
+ * quits, releasing stale batches meanwhile (under mu) */
+static void
+wait_work(struct pipeline *p)
+{
+	for (;;) {
+		struct timespec ts;
+		int64_t at;
+
+		drop_stale(p, mono_ms());
+		if (p->quit || p->ndone > 0 || can_claim(p))
+			return;
+		if (p->nready == 0) {
+			pthread_cond_wait(&p->cv, &p->mu);
+			continue;
+		}
+		at = p->ready[0]->claimed_ms + p->stale_ms;
+		ts.tv_sec = (time_t)(at / 1000);
+		ts.tv_nsec = (long)(at % 1000) * 1000000;
+		(void)pthread_cond_timedwait(&p->cv, &p->mu, &ts);
+	}
+}
+
+/* store_loop - the store thread: record what was sent and claim ahead,
+ * one transaction for both, until the sender quits */
+static void *
+store_loop(void *arg)
+{
+	struct pipeline *p = arg;
+	struct sender *s = p->s;
+	struct batch **rec = NULL, *claim;
+	size_t nrec, caprec = 0;
+	int rc;
+
+	transport_thread_setup("send-store");
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		wait_work(p);
+		if (p->quit && p->ndone == 0)
+			break;
+		/* take every sent batch */
+		if (caprec < p->ndone) {
+			caprec = p->capdone;
+			rec = cm_xrealloc(rec, caprec * sizeof(*rec));
+		}
+		nrec = p->ndone;
+		memcpy(rec, p->done, nrec * sizeof(*rec));
+		p->ndone = 0;
+		claim = NULL;
+		if (can_claim(p)) {
+			if (may_claim(s))
+				claim = cm_xcalloc(1, sizeof(*claim));
+			else
+				p->exhausted = true;
+		}
+		pthread_mutex_unlock(&p->mu);
+
+		rc = 0;
+		if (nrec > 0 || claim != NULL)
+			rc = store_step(s, rec, nrec, claim, due_now(s));
+		for (size_t k = 0; k < nrec; k++)
+			batch_destroy(rec[k]);
+
+		pthread_mutex_lock(&p->mu);
+		if (rc < 0) {
+			if (p->rc == 0)
+				p->rc = rc;
+			p->exhausted = true;
+		}
+		if (claim != NULL && claim->n < (size_t)s->cfg->send_batch)
+			p->exhausted = true; /* nothing more was due */
+		if (claim != NULL && claim->n == 0)
+			batch_destroy(claim);
+		else if (claim != NULL && p->quit)
+			push_done(p, claim); /* too late: release it */
+		else if (claim != NULL)
+			p->ready[p->nready++] = claim;
+		pthread_cond_broadcast(&p->cv);
+	}
+	pthread_mutex_unlock(&p->mu);
+	free(rec);
+	return NULL;
+}
+
+/* run_serial - claim, send, record, one after the other: when no store
+ * thread can be had */
+static int
+run_serial(struct sender *s)
+{
+	struct batch b;
+	struct batch *one = &b;
+	int ret = 0;
+
+	while (ret == 0 && may_claim(s)) {
+		memset(&b, 0, sizeof(b));
+		if ((ret = store_step(s, NULL, 0, &b, due_now(s))) < 0 ||
+		    b.n == 0)
+			break;
+		send_batch(s, &b);
+		ret = store_step(s, &one, 1, NULL, 0);
+		batch_free(&b);
+	}
 	batch_free(&b);
 	return ret;
 }
@@ -608,21 +827,65 @@ out:
 int
 queue_run(struct sender *s)
 {
-	size_t claimed = 0;
-	int64_t now;
-	int ret = 0;
+	struct pipeline p;
+	struct batch *b;
+	pthread_condattr_t ca;
+	pthread_t tid;
+	int ret;
 
 	if (s->dry_run)
 		return dry_run(s);
 	s->run_start = cm_now();
-	while (!*s->stop) {
-		if (s->once &&
-		    cm_now() - s->run_start > s->cfg->lease_seconds / 2)
-			break;
-		now = s->once ? s->run_start : cm_now();
-		ret = one_batch(s, now, &claimed);
-		if (ret < 0 || claimed == 0)
-			break;
+	memset(&p, 0, sizeof(p));
+	p.s = s;
+	p.ahead = AHEAD;
+	p.stale_ms = s->cfg->lease_seconds * 1000 / STALE;
+	p.want = true;
+	pthread_mutex_init(&p.mu, NULL);
+	pthread_condattr_init(&ca);
+	(void)pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&p.cv, &ca);
+	pthread_condattr_destroy(&ca);
+	if (pthread_create(&tid, NULL, store_loop, &p) != 0) {
+		ret = run_serial(s);
+		goto out;
 	}
+	pthread_mutex_lock(&p.mu);
+	for (;;) {
+		p.want = true;
+		pthread_cond_broadcast(&p.cv);
+		drop_stale(&p, mono_ms());
+		while (p.nready == 0 && !p.exhausted && !*s->stop) {
+			pthread_cond_wait(&p.cv, &p.mu);
+			drop_stale(&p, mono_ms());
+		}
+		p.want = false;
+		if (p.nready == 0 || *s->stop || p.rc != 0)
+			break;
+		b = p.ready[0];
+		memmove(p.ready, p.ready + 1,
+			(p.nready - 1) * sizeof(p.ready[0]));
+		p.nready--;
+		/* room for the store thread to claim ahead while b goes */
+		pthread_cond_broadcast(&p.cv);
+		pthread_mutex_unlock(&p.mu);
+		send_batch(s, b);
+		pthread_mutex_lock(&p.mu);
+		push_done(&p, b);
+		pthread_cond_broadcast(&p.cv);
+	}
+	/* what was claimed and not sent (a stop, an error) is released:
+	 * its jobs have no outcome, or were suppressed when claimed */
+	while (p.nready > 0)
+		push_done(&p, p.ready[--p.nready]);
+	p.quit = true;
+	pthread_cond_broadcast(&p.cv);
+	pthread_mutex_unlock(&p.mu);
+	(void)pthread_join(tid, NULL);
+	ret = p.rc;
+out:
+	free(p.done);
+	pthread_cond_destroy(&p.cv);
+	pthread_mutex_destroy(&p.mu);
 	return ret;
 }

@@ -130,6 +130,9 @@ void transport_send(struct sender *s, struct job *j);
  * request the messages in flight finish and the rest keep OUT_NONE
  */
 void transport_send_all(struct sender *s, struct job *v, size_t n);
+/* transport_thread_setup - name a helper thread; leave SIGTERM and
+ * SIGINT to the sending thread */
+void transport_thread_setup(const char *name);
 /* transport_dry_run - print what j would send on stdout */
 void transport_dry_run(struct sender *s, struct job *j);
 

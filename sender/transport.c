@@ -190,6 +190,8 @@ struct builder {
 	pthread_cond_t cv;
 	size_t k;                /* under mu */
 	bool done;               /* under mu */
+	bool want;               /* under mu: the sender ran out of built
+				  * messages and may wait on the network */
 };
 
 /* build_all - the builder thread: every job in turn */
@@ -197,14 +199,9 @@ static void *
 build_all(void *arg)
 {
 	struct builder *b = arg;
-	sigset_t sigs;
 	size_t k = 0;
+	bool wake;
 
-	/* SIGTERM and SIGINT are for the sending thread */
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGINT);
-	(void)pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	for (size_t i = 0; i < b->n && !*b->s->stop; i++) {
 		struct job *j = b->who[i];
 		char *data = NULL, *from = NULL;
@@ -226,9 +223,14 @@ build_all(void *arg)
 		k++;
 		pthread_mutex_lock(&b->mu);
 		b->k = k;
+		wake = b->want;
+		b->want = false;
 		pthread_cond_signal(&b->cv);
 		pthread_mutex_unlock(&b->mu);
-		cm_smtp_wakeup(b->s->smtp);
+		/* a wakeup per message would cost the sending thread a
+		 * read and a context switch each: only when it waits */
+		if (wake)
+			cm_smtp_wakeup(b->s->smtp);
 	}
 	pthread_mutex_lock(&b->mu);
 	b->done = true;
@@ -236,6 +238,28 @@ build_all(void *arg)
 	pthread_mutex_unlock(&b->mu);
 	cm_smtp_wakeup(b->s->smtp);
 	return NULL;
+}
+
+/* transport_thread_setup - a helper thread of the sender: named for
+ * ps and top, and with SIGTERM and SIGINT left to the sending thread */
+void
+transport_thread_setup(const char *name)
+{
+	sigset_t sigs;
+
+	(void)pthread_setname_np(pthread_self(), name);
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	(void)pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+}
+
+/* build_thread - the builder thread's start */
+static void *
+build_thread(void *arg)
+{
+	transport_thread_setup("send-build");
+	return build_all(arg);
 }
 
 /* built - cm_smtp_ready_fn: how many the builder has finished */
@@ -250,6 +274,9 @@ built(void *ctx, size_t have, bool block, bool *done_r)
 		pthread_cond_wait(&b->cv, &b->mu);
 	k = b->k;
 	*done_r = b->done;
+	/* nothing new: the sender may poll next, so wake it for more */
+	if (k <= have && !b->done)
+		b->want = true;
 	pthread_mutex_unlock(&b->mu);
 	return k;
 }
@@ -281,7 +308,7 @@ send_smtp(struct sender *s, struct job **who, size_t n)
 	b.from = cm_xcalloc(n, sizeof(*b.from));
 	pthread_mutex_init(&b.mu, NULL);
 	pthread_cond_init(&b.cv, NULL);
-	threaded = pthread_create(&t, NULL, build_all, &b) == 0;
+	threaded = pthread_create(&t, NULL, build_thread, &b) == 0;
 	if (!threaded)
 		build_inline(&b);
 	(void)cm_smtp_send_stream(s->smtp, b.m, built, &b, s->stop);

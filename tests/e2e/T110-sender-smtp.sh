@@ -13,7 +13,9 @@
 # sent exactly once, over at most four sessions; 4xx, 5xx and a dropped
 # connection decided per message; SIGTERM finishes the messages in
 # flight on every connection and releases the rest. --dry-run connects
-# to nothing. Without smtp-sink the test fails.
+# to nothing. Against a slow server the batches claimed ahead are
+# released before their lease could run out, and two senders still send
+# each notice once. Without smtp-sink the test fails.
 . "$TOP/tests/lib.sh"
 . "$TOP/tests/e2e/sender-lib.sh"
 
@@ -224,5 +226,37 @@ like "the messages in flight were finished ($sent4)" "$sent4" '^([4-9]|1[01])$'
 is "the rest released, still due" \
 	"$(sql "SELECT count(*) FROM notices WHERE id >= $first AND status = 'queued'")" $((12 - sent4))
 is "what was sent arrived, once" "$(sink_count)" "$sent4"
+
+# a slow server: the batches claimed ahead wait longer than a quarter of
+# their lease, so they are released (and claimed again when wanted)
+# rather than risk their lease running out; a second sender started
+# meanwhile takes what is free; nothing goes twice, nothing is left
+sink_start
+sl_conf "smtp_url = $SINK_URL"
+send --once >/dev/null 2>&1 # what the test above released
+is "nothing left over before the slow server" \
+	"$(sql "SELECT count(*) FROM notices WHERE status IN ('queued', 'sending')")" 0
+sink_start -w 1
+sl_conf "smtp_url = $SINK_URL" "send_batch = 2" "lease_seconds = 12"
+first=$(($(sql "SELECT max(id) FROM notices") + 1))
+rm -f "$SINK_DIR"/m.*
+update 6
+"$BIN/casemail-send" -c "$CONF" --once >"$W/slow1.out" 2>&1 &
+s1=$!
+sleep 3.5
+"$BIN/casemail-send" -c "$CONF" --once >"$W/slow2.out" 2>&1 &
+s2=$!
+rc=0
+wait $s1 || rc=1
+wait $s2 || rc=1
+is "two senders against a slow server exit 0" "$rc" 0
+is "slow server: all 6 sent" \
+	"$(sql "SELECT count(*) FROM notices WHERE id >= $first AND status = 'sent'")" 6
+is "slow server: 6 arrived, none twice" \
+	"$(grep -h '^X-Mail-Args' "$SINK_DIR"/m.* | sort -u | wc -l | tr -d ' ')/$(sink_count)" 6/6
+like "slow server: a batch claimed ahead was released, not kept" \
+	"$(sql "SELECT count(*) FROM audit WHERE action = 'notice.released' AND CAST(substr(detail, 8, instr(detail, ' ') - 8) AS INTEGER) >= $first")" '^[1-9]'
+is "slow server: sent once each in the audit" \
+	"$(sql "SELECT count(*) FROM audit WHERE action = 'notice.sent' AND CAST(substr(detail, 8, instr(detail, ' ') - 8) AS INTEGER) >= $first")" 6
 ok "audit chain intact" c audit verify
 finish
