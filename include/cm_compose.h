@@ -68,7 +68,7 @@ int cm_compose_build(const struct cm_compose *c, char **data_r,
 		     size_t *len_r, const char **error_r);
 
 /*
- * cm_compose_message_id - a new Message-ID "<hex>.<time>@domain" without
+ * cm_compose_message_id - a new Message-ID "<time>.<hex>@domain" without
  * the angle brackets: 128 random bits; caller frees with free().
  */
 char *cm_compose_message_id(const char *domain, int64_t now);

@@ -469,6 +469,17 @@ int cm_store_stats(struct cm_store *st,
 int cm_store_notice_claim(struct cm_store *st, int64_t now,
 			  long lease_seconds, struct cm_notice *n_r,
 			  const char **error_r);
+/*
+ * cm_store_notice_claim_many - the same for up to max notices in one
+ * statement; fn sees each (strings valid during the call; it may use
+ * the store), oldest due first, and stops the walk by returning
+ * non-zero, which is returned. 0 also when nothing was due.
+ */
+int cm_store_notice_claim_many(struct cm_store *st, int64_t now,
+			       long lease_seconds, long max,
+			       int (*fn)(const struct cm_notice *n,
+					 void *ctx),
+			       void *ctx, const char **error_r);
 /* cm_store_notice_defer - status "deferred", due again at
  * next_attempt_at, last_error recorded (may be NULL); CM_ENOENT if none */
 int cm_store_notice_defer(struct cm_store *st, int64_t id,

@@ -467,23 +467,26 @@ static const char *const sql_text[S_COUNT] = {
 	[S_NOTICE_FIND_MSGID] = "SELECT " NOTICE_COLS " FROM notices"
 				" WHERE sent_message_id = ?1"
 				" ORDER BY id LIMIT 1",
-	/* three index-ordered probes (status, next_attempt_at) instead of
-	 * sorting every due row at every claim */
+	/* up to ?3 notices: three index-ordered probes (status,
+	 * next_attempt_at) of ?3 rows each instead of sorting every due
+	 * row; one statement for a whole batch, because the "sending"
+	 * probe walks every notice being sent (RETURNING has no order:
+	 * the caller sorts) */
 	[S_NOTICE_CLAIM] = "UPDATE notices SET status = 'sending',"
 			   " lease_until = ?1 + ?2, attempts = attempts + 1,"
-			   " updated_at = ?1 WHERE id = (SELECT id FROM ("
+			   " updated_at = ?1 WHERE id IN (SELECT id FROM ("
 			   " SELECT * FROM (SELECT id, next_attempt_at AS t"
 			   " FROM notices WHERE status = 'queued' AND"
 			   " next_attempt_at <= ?1 ORDER BY next_attempt_at,"
-			   " id LIMIT 1) UNION ALL"
+			   " id LIMIT ?3) UNION ALL"
 			   " SELECT * FROM (SELECT id, next_attempt_at AS t"
 			   " FROM notices WHERE status = 'deferred' AND"
 			   " next_attempt_at <= ?1 ORDER BY next_attempt_at,"
-			   " id LIMIT 1) UNION ALL"
+			   " id LIMIT ?3) UNION ALL"
 			   " SELECT * FROM (SELECT id, next_attempt_at AS t"
 			   " FROM notices WHERE status = 'sending' AND"
 			   " lease_until <= ?1 ORDER BY next_attempt_at, id"
-			   " LIMIT 1)) ORDER BY t, id LIMIT 1)"
+			   " LIMIT ?3)) ORDER BY t, id LIMIT ?3)"
 			   " RETURNING " NOTICE_COLS,
 	[S_NOTICE_DEFER] = "UPDATE notices SET status = 'deferred',"
 			   " next_attempt_at = ?2, last_error = ?3,"
@@ -2888,9 +2891,64 @@ cm_store_notice_claim(struct cm_store *st, int64_t now, long lease_seconds,
 		goto out;
 	bind_int(st, s, 1, now);
 	bind_int(st, s, 2, lease_seconds);
+	bind_int(st, s, 3, 1);
 	ret = notice_one(st, s, "notice claim", n_r, error_r);
 out:
 	done(s);
+	return ret;
+}
+
+/* due_order - qsort: rows by next_attempt_at, then id */
+static int
+due_order(const void *a, const void *b)
+{
+	const struct cell *x = *(const struct cell *const *)a;
+	const struct cell *y = *(const struct cell *const *)b;
+
+	if (x[9].i != y[9].i)
+		return x[9].i < y[9].i ? -1 : 1;
+	if (x[0].i != y[0].i)
+		return x[0].i < y[0].i ? -1 : 1;
+	return 0;
+}
+
+/* cm_store_notice_claim_many - cm_store_notice_claim for up to max at
+ * once, handed to fn oldest due first */
+int
+cm_store_notice_claim_many(struct cm_store *st, int64_t now,
+			   long lease_seconds, long max,
+			   int (*fn)(const struct cm_notice *n, void *ctx),
+			   void *ctx, const char **error_r)
+{
+	sqlite3_stmt *s = NULL;
+	struct rows r = { 0 };
+	const struct cell **order = NULL;
+	struct cm_notice n;
+	int ret;
+
+	need_txn(st);
+	if ((ret = prep(st, S_NOTICE_CLAIM, &s, error_r)) < 0)
+		goto out;
+	bind_int(st, s, 1, now);
+	bind_int(st, s, 2, lease_seconds);
+	bind_int(st, s, 3, max);
+	if ((ret = fetch(st, s, "notice claim", &r, error_r)) < 0)
+		goto out;
+	done(s);
+	s = NULL;
+	order = cm_xcalloc(r.nrows + 1, sizeof(*order));
+	for (size_t i = 0; i < r.nrows; i++)
+		order[i] = row_at(&r, i);
+	qsort(order, r.nrows, sizeof(*order), due_order);
+	for (size_t i = 0; i < r.nrows; i++) {
+		notice_fill(order[i], &n);
+		if ((ret = fn(&n, ctx)) != 0)
+			break;
+	}
+out:
+	free(order);
+	done(s);
+	rows_free(&r);
 	return ret;
 }
 

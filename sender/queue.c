@@ -7,25 +7,28 @@
  * DESCRIPTION
  *	One batch is three steps:
  *	  1. in a transaction: claim up to send_batch due notices with a
- *	     lease (cm_store_notice_claim: queued or deferred and due, or
+ *	     lease (cm_store_notice_claim_many: queued or deferred and due, or
  *	     sending with the lease run out), copy what building needs,
  *	     suppress what must not go (victim opted out of email, address
  *	     undeliverable, channel none, officer inactive), mint one login
  *	     token per victim notice and record each email's Message-ID
  *	     before it is sent, so that a reply to it threads;
- *	  2. no transaction: build and send each message (SMTP email over
- *	     smtp_connections sessions at once, see transport.c);
+ *	  2. no transaction: build each SMTP email (transport_build, on
+ *	     the store thread right after the claim commits) and send each
+ *	     message (SMTP email over smtp_connections sessions at once,
+ *	     see transport.c);
  *	  3. in a transaction: record every outcome (sent with the server's
  *	     reply, deferred with backoff, failed) with its audit row.
- *	The steps overlap: this thread only sends (with a builder thread,
- *	see transport.c) while one store thread, the only user of the
- *	store connection during the run, records the batches sent so far
- *	and claims up to AHEAD (2) batches ahead, recording and claiming in
- *	one transaction (one commit; the pages of the notices written once
- *	where two transactions would write them twice; if it fails, neither
- *	happened). So the store's work, the building and the network each
- *	keep a thread busy, and the connections do not idle while a batch is
- *	claimed, recorded or fsynced. Claiming stops at a batch that was not
+ *	The steps overlap: this thread only sends while one store thread,
+ *	the only user of the store connection during the run, records the
+ *	batches sent so far and claims up to AHEAD (2) batches ahead,
+ *	recording and claiming in one transaction (one commit; the pages of
+ *	the notices written once where two transactions would write them
+ *	twice; if it fails, neither happened), then builds the claimed
+ *	batch's messages outside the transaction. So the store's work with
+ *	the building, and the network, each keep a thread busy, and the
+ *	connections do not idle while a batch is claimed, built, recorded
+ *	or fsynced. Claiming stops at a batch that was not
  *	full (nothing more was due then), a store error, a stop request,
  *	or, with --once, half a lease after the start.
  *	A notice stays "sending" under its lease until its outcome commits,
@@ -96,6 +99,10 @@ job_free(struct job *j)
 	free(j->text);
 	free(j->msgid);
 	free(j->why);
+	if (j->data != NULL)
+		cm_token_wipe(j->data, j->len);
+	free(j->data);
+	free(j->from);
 	free(j->detail);
 	free(j->provider_id);
 	memset(j, 0, sizeof(*j));
@@ -366,45 +373,57 @@ out:
 	return ret;
 }
 
-/* claim_jobs - step 1 inside the open transaction */
+/* struct claiming - claim_jobs' context */
+struct claiming {
+	struct sender *s;
+	struct batch *b;
+};
+
+/* claim_one - a claimed notice into a job: prepared, audited,
+ * suppressed if it must not go; 0 or CM_ETEMP (stops the claim) */
+static int
+claim_one(const struct cm_notice *n, void *ctx)
+{
+	struct claiming *c = ctx;
+	struct sender *s = c->s;
+	const char *err = NULL;
+	struct job *j;
+
+	/* claimed rows read "sending"; attempts > 1 means a retry
+	 * (deferred) or a dead sender's lease */
+	j = batch_add(c->b);
+	job_from_notice(j, n, n->attempts > 1 ? "deferred" : "queued");
+	if (prepare(s, j, true) < 0)
+		return CM_ETEMP;
+	if (audit(s, j, "notice.sending", NULL) < 0)
+		return CM_ETEMP;
+	if (j->why == NULL)
+		return 0;
+	j->outcome = OUT_SUPPRESS;
+	if (cm_store_notice_set_status(s->st, j->id, "suppressed", j->why,
+				       &err) < 0)
+		return store_trouble("suppress", err);
+	if (audit(s, j, "notice.suppressed", j->why) < 0)
+		return CM_ETEMP;
+	return 0;
+}
+
+/* claim_jobs - step 1 inside the open transaction: up to send_batch
+ * notices claimed in one statement */
 static int
 claim_jobs(struct sender *s, int64_t now, struct batch *b)
 {
-	struct cm_notice n;
+	struct claiming c = { s, b };
 	const char *err = NULL;
 	int rc;
 
 	b->claimed_ms = mono_ms();
-	while (b->n < (size_t)s->cfg->send_batch) {
-		struct job *j;
-		char prev[16];
-
-		rc = cm_store_notice_claim(s->st, now, s->cfg->lease_seconds,
-					   &n, &err);
-		if (rc == CM_ENOENT)
-			break;
-		if (rc < 0)
-			return store_trouble("claim", err);
-		/* claimed rows read "sending"; attempts > 1 means a retry
-		 * (deferred) or a dead sender's lease */
-		cm_strlcpy(prev, n.attempts > 1 ? "deferred" : "queued",
-			   sizeof(prev));
-		j = batch_add(b);
-		job_from_notice(j, &n, prev);
-		if (prepare(s, j, true) < 0)
-			return CM_ETEMP;
-		if (audit(s, j, "notice.sending", NULL) < 0)
-			return CM_ETEMP;
-		if (j->why == NULL)
-			continue;
-		j->outcome = OUT_SUPPRESS;
-		if (cm_store_notice_set_status(s->st, j->id, "suppressed",
-					       j->why, &err) < 0)
-			return store_trouble("suppress", err);
-		if (audit(s, j, "notice.suppressed", j->why) < 0)
-			return CM_ETEMP;
-	}
-	return 0;
+	rc = cm_store_notice_claim_many(s->st, now, s->cfg->lease_seconds,
+					s->cfg->send_batch, claim_one, &c,
+					&err);
+	if (rc < 0 && err != NULL)
+		return store_trouble("claim", err);
+	return rc < 0 ? CM_ETEMP : 0;
 }
 
 /* backoff - when a notice deferred after attempts tries is due again */
@@ -727,6 +746,8 @@ store_loop(void *arg)
 		rc = 0;
 		if (nrec > 0 || claim != NULL)
 			rc = store_step(s, rec, nrec, claim, due_now(s));
+		if (rc == 0 && claim != NULL)
+			transport_build(s, claim->v, claim->n);
 		for (size_t k = 0; k < nrec; k++)
 			batch_destroy(rec[k]);
 
@@ -765,6 +786,7 @@ run_serial(struct sender *s)
 		if ((ret = store_step(s, NULL, 0, &b, due_now(s))) < 0 ||
 		    b.n == 0)
 			break;
+		transport_build(s, b.v, b.n);
 		send_batch(s, &b);
 		ret = store_step(s, &one, 1, NULL, 0);
 		batch_free(&b);

@@ -96,6 +96,9 @@ struct job {
 	int64_t expires_at;
 	char *msgid;
 	char *why; /* suppression reason */
+	/* an SMTP email built ahead (transport_build): wiped on free */
+	char *data, *from;
+	size_t len;
 	/* the attempt */
 	enum outcome outcome;
 	char *detail; /* server reply or error */
@@ -130,6 +133,10 @@ void transport_send(struct sender *s, struct job *j);
  * request the messages in flight finish and the rest keep OUT_NONE
  */
 void transport_send_all(struct sender *s, struct job *v, size_t n);
+/* transport_build - build the SMTP email of each of v[0..n) that is to
+ * be sent (no store access: any thread); a message that cannot be built
+ * fails its job */
+void transport_build(struct sender *s, struct job *v, size_t n);
 /* transport_thread_setup - name a helper thread; leave SIGTERM and
  * SIGINT to the sending thread */
 void transport_thread_setup(const char *name);

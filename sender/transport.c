@@ -3,17 +3,18 @@
  *
  * SYNOPSIS
  *	transport_send(&sender, job);	-> job->outcome, job->detail
+ *	transport_build(&sender, jobs, n);	(any thread)
  *	transport_send_all(&sender, jobs, n);
  *
  * DESCRIPTION
- *	Email goes over SMTP (cm_smtp) when smtp_url is set: a second
- *	thread builds the batch's messages in order (GMime, templates,
- *	keys: nothing that touches the store or the connections) while
- *	cm_smtp_send_stream sends each one as soon as it is built, one in
- *	flight on each of smtp_connections sessions, so building overlaps
- *	the network and the store work of this thread. Outcomes are set on
- *	the jobs after the builder is joined; on a stop request the
- *	messages in flight finish and the rest stay unsent (released).
+ *	Email goes over SMTP (cm_smtp) when smtp_url is set: the messages
+ *	are built ahead by transport_build (GMime, templates, keys: nothing
+ *	that touches the store or the connections; queue.c runs it on its
+ *	store thread as soon as a batch is claimed, so building overlaps
+ *	the sending of the batch before) and cm_smtp_send_many sends them,
+ *	one in flight on each of smtp_connections sessions; on a stop
+ *	request the messages in flight finish and the rest stay unsent
+ *	(released).
  *	Without smtp_url it goes into the outbox maildir
  *	(cm_maildir_deliver: tmp, fsync, new, fsync) with a Return-Path
  *	line giving the VERP envelope sender first, as a local delivery
@@ -175,69 +176,27 @@ transport_send(struct sender *s, struct job *j)
 		send_email(s, j);
 }
 
-/*
- * struct builder - the SMTP messages of one batch: a second thread builds
- * them in order while this one sends those already built
- */
-struct builder {
-	struct sender *s;
-	struct job **who;        /* the jobs to build, n of them */
-	size_t n;
-	struct cm_smtp_msg *m;   /* built messages, k of them */
-	struct job **sent_as;    /* the job of m[i] */
-	char **data, **from;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	size_t k;                /* under mu */
-	bool done;               /* under mu */
-	bool want;               /* under mu: the sender ran out of built
-				  * messages and may wait on the network */
-};
-
-/* build_all - the builder thread: every job in turn */
-static void *
-build_all(void *arg)
+/* smtp_email - is j an email to go over SMTP */
+static bool
+smtp_email(const struct sender *s, const struct job *j)
 {
-	struct builder *b = arg;
-	size_t k = 0;
-	bool wake;
+	return s->smtp != NULL && strcmp(j->channel, "sms") != 0;
+}
 
-	for (size_t i = 0; i < b->n && !*b->s->stop; i++) {
-		struct job *j = b->who[i];
-		char *data = NULL, *from = NULL;
-		size_t len = 0;
+/* transport_build - build the SMTP emails of v[0..n) ahead of sending */
+void
+transport_build(struct sender *s, struct job *v, size_t n)
+{
+	for (size_t i = 0; i < n && !*s->stop; i++) {
+		struct job *j = &v[i];
 
-		if (notice_build_email(b->s, j, true, &data, &len, &from) <
-		    0) {
-			/* only this thread touches j until it is joined */
-			set_detail(j, OUT_FAIL, "cannot build the message");
+		if (j->outcome != OUT_NONE || j->data != NULL ||
+		    !smtp_email(s, j))
 			continue;
-		}
-		b->data[k] = data;
-		b->from[k] = from;
-		b->m[k].from = from;
-		b->m[k].to = j->to_addr;
-		b->m[k].data = data;
-		b->m[k].len = len;
-		b->sent_as[k] = j;
-		k++;
-		pthread_mutex_lock(&b->mu);
-		b->k = k;
-		wake = b->want;
-		b->want = false;
-		pthread_cond_signal(&b->cv);
-		pthread_mutex_unlock(&b->mu);
-		/* a wakeup per message would cost the sending thread a
-		 * read and a context switch each: only when it waits */
-		if (wake)
-			cm_smtp_wakeup(b->s->smtp);
+		if (notice_build_email(s, j, true, &j->data, &j->len,
+				       &j->from) < 0)
+			set_detail(j, OUT_FAIL, "cannot build the message");
 	}
-	pthread_mutex_lock(&b->mu);
-	b->done = true;
-	pthread_cond_signal(&b->cv);
-	pthread_mutex_unlock(&b->mu);
-	cm_smtp_wakeup(b->s->smtp);
-	return NULL;
 }
 
 /* transport_thread_setup - a helper thread of the sender: named for
@@ -254,79 +213,30 @@ transport_thread_setup(const char *name)
 	(void)pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 }
 
-/* build_thread - the builder thread's start */
-static void *
-build_thread(void *arg)
-{
-	transport_thread_setup("send-build");
-	return build_all(arg);
-}
-
-/* built - cm_smtp_ready_fn: how many the builder has finished */
-static size_t
-built(void *ctx, size_t have, bool block, bool *done_r)
-{
-	struct builder *b = ctx;
-	size_t k;
-
-	pthread_mutex_lock(&b->mu);
-	while (block && b->k <= have && !b->done)
-		pthread_cond_wait(&b->cv, &b->mu);
-	k = b->k;
-	*done_r = b->done;
-	/* nothing new: the sender may poll next, so wake it for more */
-	if (k <= have && !b->done)
-		b->want = true;
-	pthread_mutex_unlock(&b->mu);
-	return k;
-}
-
-/* build_inline - no thread to be had: build them all here */
-static void
-build_inline(struct builder *b)
-{
-	b->done = false;
-	(void)build_all(b);
-}
-
-/* send_smtp - the n SMTP email jobs who[]: built on a second thread
- * while the built ones go over every connection */
+/* send_smtp - the n built SMTP email jobs who[], one in flight on each
+ * connection; then their messages are wiped */
 static void
 send_smtp(struct sender *s, struct job **who, size_t n)
 {
-	struct builder b;
-	pthread_t t;
-	bool threaded;
+	struct cm_smtp_msg *m = cm_xcalloc(n, sizeof(*m));
 
-	memset(&b, 0, sizeof(b));
-	b.s = s;
-	b.who = who;
-	b.n = n;
-	b.m = cm_xcalloc(n, sizeof(*b.m));
-	b.sent_as = cm_xcalloc(n, sizeof(*b.sent_as));
-	b.data = cm_xcalloc(n, sizeof(*b.data));
-	b.from = cm_xcalloc(n, sizeof(*b.from));
-	pthread_mutex_init(&b.mu, NULL);
-	pthread_cond_init(&b.cv, NULL);
-	threaded = pthread_create(&t, NULL, build_thread, &b) == 0;
-	if (!threaded)
-		build_inline(&b);
-	(void)cm_smtp_send_stream(s->smtp, b.m, built, &b, s->stop);
-	if (threaded)
-		(void)pthread_join(t, NULL);
-	for (size_t i = 0; i < b.k; i++) {
-		if (b.m[i].tried)
-			smtp_outcome(b.sent_as[i], &b.m[i]);
-		cm_token_wipe(b.data[i], b.m[i].len);
-		free(b.data[i]);
-		free(b.from[i]);
+	for (size_t i = 0; i < n; i++) {
+		m[i].from = who[i]->from;
+		m[i].to = who[i]->to_addr;
+		m[i].data = who[i]->data;
+		m[i].len = who[i]->len;
 	}
-	pthread_cond_destroy(&b.cv);
-	pthread_mutex_destroy(&b.mu);
-	free(b.from);
-	free(b.data);
-	free(b.sent_as);
-	free(b.m);
+	(void)cm_smtp_send_many(s->smtp, m, n, s->stop);
+	for (size_t i = 0; i < n; i++) {
+		struct job *j = who[i];
+
+		if (m[i].tried)
+			smtp_outcome(j, &m[i]);
+		cm_token_wipe(j->data, j->len);
+		free(j->data);
+		j->data = NULL;
+	}
+	free(m);
 }
 
 /* transport_send_all - every job of v[0..n) that is to be sent */
@@ -341,12 +251,14 @@ transport_send_all(struct sender *s, struct job *v, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		struct job *j = &v[i];
 
-		if (j->outcome == OUT_SUPPRESS || *s->stop)
-			continue; /* stop: OUT_NONE, released */
-		if (s->smtp == NULL || strcmp(j->channel, "sms") == 0)
+		if (j->outcome != OUT_NONE || *s->stop)
+			continue; /* suppressed, not built; stop: released */
+		if (!smtp_email(s, j))
 			transport_send(s, j);
-		else
+		else if (j->data != NULL)
 			who[k++] = j;
+		else
+			set_detail(j, OUT_FAIL, "cannot build the message");
 	}
 	if (k > 0)
 		send_smtp(s, who, k);

@@ -208,8 +208,13 @@ test_message_id(void **state)
 
 	(void)state;
 	assert_string_not_equal(a, b);
-	assert_int_equal(strlen(a), 32 + 1 + 10 + 1 + 17);
-	assert_non_null(strstr(a, ".1795875248@cases.example.org"));
+	assert_int_equal(strlen(a), 12 + 1 + 32 + 1 + 17);
+	/* time first, fixed width: later IDs sort after earlier ones */
+	assert_true(strncmp(a, "001795875248.", 13) == 0);
+	assert_non_null(strstr(a, "@cases.example.org"));
+	free(b);
+	b = cm_compose_message_id("cases.example.org", 1795875249);
+	assert_true(strcmp(a, b) < 0);
 	free(a);
 	free(b);
 }
