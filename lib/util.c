@@ -324,8 +324,12 @@ cm_utf8_valid(const char *p, size_t len)
 	while (i < len) {
 		size_t n;
 
-		if (u[i] == 0)
-			return false;
+		if (u[i] < 0x80) { /* ASCII, most of it: no call */
+			if (u[i] == 0)
+				return false;
+			i++;
+			continue;
+		}
 		n = utf8_seq(u + i, len - i);
 		if (n == 0)
 			return false;
@@ -347,6 +351,10 @@ cm_utf8_clean(const char *p, size_t len)
 
 		if (u[i] == 0) {
 			i++;
+			continue;
+		}
+		if (u[i] < 0x80) { /* ASCII, most of it: no call */
+			out[o++] = (char)u[i++];
 			continue;
 		}
 		n = utf8_seq(u + i, len - i);
