@@ -158,80 +158,162 @@ check(const struct cm_compose *c)
 	return 0;
 }
 
-/* text_part - a quoted-printable UTF-8 text part of subtype sub */
-static GMimeObject *
-text_part(const char *sub, const char *text)
+/* set_text - the content of text part tp: the bytes as given */
+static void
+set_text(GMimeObject *tp, const char *text)
 {
-	GMimeTextPart *tp = g_mime_text_part_new_with_subtype(sub);
 	GMimeStream *s;
 	GMimeDataWrapper *w;
 
-	/* the bytes as given, declared UTF-8 (set_text would pick a
-	 * legacy charset when one fits) */
 	s = g_mime_stream_mem_new_with_buffer(text, strlen(text));
 	w = g_mime_data_wrapper_new_with_stream(s,
 					GMIME_CONTENT_ENCODING_DEFAULT);
 	g_mime_part_set_content(GMIME_PART(tp), w);
 	g_object_unref(w);
 	g_object_unref(s);
+}
+
+/* text_part - a quoted-printable UTF-8 text part of subtype sub */
+static GMimeObject *
+text_part(const char *sub, const char *text)
+{
+	GMimeTextPart *tp = g_mime_text_part_new_with_subtype(sub);
+
+	/* the bytes as given, declared UTF-8 (set_text would pick a
+	 * legacy charset when one fits) */
+	set_text(GMIME_OBJECT(tp), text);
 	g_mime_text_part_set_charset(tp, "utf-8");
 	g_mime_part_set_content_encoding(
 		GMIME_PART(tp), GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE);
 	return GMIME_OBJECT(tp);
 }
 
-/* cm_compose_build - the message as bytes */
-int
-cm_compose_build(const struct cm_compose *c, char **data_r, size_t *len_r,
-		 const char **error_r)
-{
-	GMimeMessage *msg = NULL;
-	GMimeObject *body = NULL, *part = NULL;
-	GMimeFormatOptions *fo = NULL;
-	GMimeStream *ms = NULL;
-	GByteArray *ba;
-	GDateTime *dt = NULL;
-	char *v = NULL;
-	int ret;
+/* the fields whose presence makes a message's shape (its headers and
+ * parts); only the values differ between messages of one shape */
+#define SHAPE_RETURN_PATH 0x01
+#define SHAPE_REPLY_TO 0x02
+#define SHAPE_IN_REPLY_TO 0x04
+#define SHAPE_UNSUB 0x08
+#define SHAPE_INTERNAL 0x10
+#define SHAPE_HTML 0x20
 
+/*
+ * struct cm_composer - the last message built, kept so that the next of
+ * the same shape only has its values replaced: GMime makes and destroys
+ * some forty objects per message otherwise, most of the cost of
+ * building one.
+ */
+struct cm_composer {
+	GMimeMessage *msg; /* NULL: nothing kept */
+	GMimeObject *body; /* its MIME part, owned here until set_values */
+	GMimeObject *text, *html;
+	unsigned shape;
+};
+
+/* shape_of - the shape of c */
+static unsigned
+shape_of(const struct cm_compose *c)
+{
+	return (c->return_path != NULL ? SHAPE_RETURN_PATH : 0) |
+	       (c->reply_to != NULL ? SHAPE_REPLY_TO : 0) |
+	       (c->in_reply_to != NULL ? SHAPE_IN_REPLY_TO : 0) |
+	       (c->unsub_mailto != NULL ? SHAPE_UNSUB : 0) |
+	       (c->internal ? SHAPE_INTERNAL : 0) |
+	       (c->html != NULL ? SHAPE_HTML : 0);
+}
+
+/* forget - drop the kept message */
+static void
+forget(struct cm_composer *z)
+{
+	if (z->body != NULL)
+		g_object_unref(z->body);
+	if (z->msg != NULL)
+		g_object_unref(z->msg);
+	z->msg = NULL;
+	z->body = z->text = z->html = NULL;
+	z->shape = 0;
+}
+
+/* cm_composer_new - an empty composer */
+struct cm_composer *
+cm_composer_new(void)
+{
 	cm_mime_init();
-	if ((ret = check(c)) < 0)
-		goto out;
-	msg = g_mime_message_new(FALSE);
+	return cm_xcalloc(1, sizeof(struct cm_composer));
+}
+
+/* cm_composer_free - free; sets *z NULL */
+void
+cm_composer_free(struct cm_composer **z)
+{
+	if (z == NULL || *z == NULL)
+		return;
+	forget(*z);
+	free(*z);
+	*z = NULL;
+}
+
+/* set_mailbox - the one address of the list of type t */
+static void
+set_mailbox(GMimeMessage *msg, GMimeAddressType t, const char *name,
+	    const char *addr)
+{
+	InternetAddressList *l = g_mime_message_get_addresses(msg, t);
+	InternetAddress *ia = internet_address_mailbox_new(name, addr);
+
+	/* one change (and one re-encoding of the header), not two */
+	if (internet_address_list_length(l) == 1)
+		internet_address_list_set_address(l, 0, ia);
+	else
+		internet_address_list_add(l, ia);
+	g_object_unref(ia);
+}
+
+/* set_header - header name of msg to value, in place when it exists */
+static void
+set_header(GMimeMessage *msg, const char *name, const char *value)
+{
+	g_mime_object_set_header(GMIME_OBJECT(msg), name, value, NULL);
+}
+
+/* set_values - every value of c into z's message of c's shape; the
+ * headers are made in this order the first time (fresh), when the
+ * fixed ones are set too */
+static void
+set_values(struct cm_composer *z, const struct cm_compose *c, bool fresh)
+{
+	GMimeMessage *msg = z->msg;
+	GDateTime *dt;
+	char *v;
+
 	if (c->return_path != NULL) {
 		v = cm_xasprintf("<%s>", c->return_path);
-		g_mime_object_append_header(GMIME_OBJECT(msg), "Return-Path",
-					    v, NULL);
+		set_header(msg, "Return-Path", v);
 		free(v);
-		v = NULL;
 	}
-	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_FROM, c->from_name,
-				   c->from_addr);
-	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_TO, c->to_name,
-				   c->to_addr);
+	set_mailbox(msg, GMIME_ADDRESS_TYPE_FROM, c->from_name, c->from_addr);
+	set_mailbox(msg, GMIME_ADDRESS_TYPE_TO, c->to_name, c->to_addr);
 	if (c->reply_to != NULL)
-		g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_REPLY_TO,
-					   NULL, c->reply_to);
+		set_mailbox(msg, GMIME_ADDRESS_TYPE_REPLY_TO, NULL,
+			    c->reply_to);
 	g_mime_message_set_subject(msg, c->subject, "utf-8");
 	dt = g_date_time_new_from_unix_utc(c->date);
 	g_mime_message_set_date(msg, dt);
+	g_date_time_unref(dt);
 	g_mime_message_set_message_id(msg, c->message_id);
 	if (c->in_reply_to != NULL) {
 		v = cm_xasprintf("<%s>", c->in_reply_to);
-		g_mime_object_append_header(GMIME_OBJECT(msg), "In-Reply-To",
-					    v, NULL);
-		g_mime_object_append_header(GMIME_OBJECT(msg), "References",
-					    v, NULL);
+		set_header(msg, "In-Reply-To", v);
+		set_header(msg, "References", v);
 		free(v);
-		v = NULL;
 	}
-	g_mime_object_append_header(GMIME_OBJECT(msg), "Auto-Submitted",
-				    "auto-generated", NULL);
+	if (fresh)
+		set_header(msg, "Auto-Submitted", "auto-generated");
 	if (c->unsub_mailto != NULL) {
 		v = cm_xasprintf("<%s>, <%s>", c->unsub_mailto,
 				 c->unsub_https);
-		g_mime_object_append_header(GMIME_OBJECT(msg),
-					    "List-Unsubscribe", v, NULL);
+		set_header(msg, "List-Unsubscribe", v);
 		/* our own folding: GMime would encode a long URL as words */
 		free(v);
 		v = cm_xasprintf(" <%s>,\n <%s>\n", c->unsub_mailto,
@@ -242,55 +324,97 @@ cm_compose_build(const struct cm_compose *c, char **data_r, size_t *len_r,
 					GMIME_OBJECT(msg)),
 				"List-Unsubscribe"),
 			v);
-		g_mime_object_append_header(GMIME_OBJECT(msg),
-					    "List-Unsubscribe-Post",
-					    "List-Unsubscribe=One-Click",
-					    NULL);
 		free(v);
-		v = NULL;
+		if (fresh)
+			set_header(msg, "List-Unsubscribe-Post",
+				   "List-Unsubscribe=One-Click");
 	}
-	if (c->internal)
-		g_mime_object_append_header(GMIME_OBJECT(msg),
-					    "X-Casemail-Internal", "yes",
-					    NULL);
-	g_mime_object_append_header(GMIME_OBJECT(msg), "MIME-Version", "1.0",
-				    NULL);
+	if (fresh && c->internal)
+		set_header(msg, "X-Casemail-Internal", "yes");
+	if (fresh) {
+		/* after the headers: setting the part adds MIME-Version
+		 * when it is missing */
+		set_header(msg, "MIME-Version", "1.0");
+		g_mime_message_set_mime_part(msg, z->body);
+		g_object_unref(z->body);
+		z->body = NULL;
+	}
+	set_text(z->text, c->text);
 	if (c->html != NULL) {
 		unsigned char rnd[16];
 		char hex[2 * sizeof(rnd) + 1], boundary[48];
-		GMimeContentType *ct;
 
-		/* g_mime_multipart_new_with_subtype would make a boundary
-		 * from /dev/urandom (open, read, close per message) only for
-		 * it to be replaced: the same steps, with our own boundary */
-		body = GMIME_OBJECT(g_object_new(GMIME_TYPE_MULTIPART, NULL));
-		ct = g_mime_content_type_new("multipart", "alternative");
-		g_mime_object_set_content_type(body, ct);
-		g_object_unref(ct);
+		/* our own boundary, fresh for every message (GMime's
+		 * would be read from /dev/urandom) */
 		cm_token_random(rnd, sizeof(rnd));
 		cm_token_hex(rnd, sizeof(rnd), hex);
 		(void)snprintf(boundary, sizeof(boundary), "=-cm-%s", hex);
-		g_mime_multipart_set_boundary(GMIME_MULTIPART(body),
-					      boundary);
-		part = text_part("plain", c->text);
-		g_mime_multipart_add(GMIME_MULTIPART(body), part);
-		g_object_unref(part);
-		part = text_part("html", c->html);
-		g_mime_multipart_add(GMIME_MULTIPART(body), part);
-		g_object_unref(part);
-		part = NULL;
-	} else {
-		body = text_part("plain", c->text);
+		g_mime_multipart_set_boundary(
+			GMIME_MULTIPART(z->body != NULL
+					    ? z->body
+					    : g_mime_message_get_mime_part(
+						      msg)),
+			boundary);
+		set_text(z->html, c->html);
 	}
-	g_mime_message_set_mime_part(msg, body);
+}
 
+/* make - a new message of c's shape in z, its parts empty */
+static void
+make(struct cm_composer *z, const struct cm_compose *c)
+{
+	GMimeObject *body;
+	GMimeContentType *ct;
+
+	forget(z);
+	z->msg = g_mime_message_new(FALSE);
+	z->shape = shape_of(c);
+	z->text = text_part("plain", "");
+	if (c->html == NULL) {
+		z->body = z->text;
+		return;
+	}
+	/* g_mime_multipart_new_with_subtype would make a boundary from
+	 * /dev/urandom (open, read, close) only for it to be replaced */
+	body = GMIME_OBJECT(g_object_new(GMIME_TYPE_MULTIPART, NULL));
+	ct = g_mime_content_type_new("multipart", "alternative");
+	g_mime_object_set_content_type(body, ct);
+	g_object_unref(ct);
+	z->html = text_part("html", "");
+	g_mime_multipart_add(GMIME_MULTIPART(body), z->text);
+	g_mime_multipart_add(GMIME_MULTIPART(body), z->html);
+	g_object_unref(z->text);
+	g_object_unref(z->html);
+	z->body = body;
+}
+
+/* cm_composer_build - the message as bytes (see cm_compose.h) */
+int
+cm_composer_build(struct cm_composer *z, const struct cm_compose *c,
+		  char **data_r, size_t *len_r, const char **error_r)
+{
+	GMimeFormatOptions *fo = NULL;
+	GMimeStream *ms = NULL;
+	GByteArray *ba;
+	bool fresh = false;
+	int ret;
+
+	if ((ret = check(c)) < 0)
+		goto out;
+	if (z->msg == NULL || z->shape != shape_of(c)) {
+		make(z, c);
+		fresh = true;
+	}
+	set_values(z, c, fresh);
 	fo = g_mime_format_options_new();
 	g_mime_format_options_set_newline_format(
 		fo, c->crlf ? GMIME_NEWLINE_FORMAT_DOS
 			    : GMIME_NEWLINE_FORMAT_UNIX);
 	ms = g_mime_stream_mem_new();
-	if (g_mime_object_write_to_stream(GMIME_OBJECT(msg), fo, ms) < 0) {
+	if (g_mime_object_write_to_stream(GMIME_OBJECT(z->msg), fo, ms) <
+	    0) {
 		set_error("cannot write the message");
+		forget(z);
 		ret = CM_ERR;
 		goto out;
 	}
@@ -307,12 +431,19 @@ out:
 		g_object_unref(ms);
 	if (fo != NULL)
 		g_mime_format_options_free(fo);
-	if (body != NULL)
-		g_object_unref(body);
-	if (dt != NULL)
-		g_date_time_unref(dt);
-	if (msg != NULL)
-		g_object_unref(msg);
+	return ret;
+}
+
+/* cm_compose_build - the message as bytes, with a composer of its own */
+int
+cm_compose_build(const struct cm_compose *c, char **data_r, size_t *len_r,
+		 const char **error_r)
+{
+	struct cm_composer *z = cm_composer_new();
+	int ret;
+
+	ret = cm_composer_build(z, c, data_r, len_r, error_r);
+	cm_composer_free(&z);
 	return ret;
 }
 

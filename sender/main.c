@@ -324,6 +324,7 @@ main(int argc, char **argv)
 	cm_mime_init();
 	if (notice_load_templates(&s) < 0)
 		goto out;
+	s.composer = cm_composer_new();
 	if (check) {
 		printf("casemail-send: config %s and templates in %s ok\n",
 		       conf, cfg->template_dir);
@@ -381,6 +382,7 @@ out:
 	free(s.sms_why);
 	cm_store_close(&s.st);
 	notice_free_templates(&s);
+	cm_composer_free(&s.composer);
 	cm_secret_free(&secret);
 	cm_config_free(&cfg);
 	return ret;

@@ -3,7 +3,7 @@
  *
  * SYNOPSIS
  *	notice_load_templates(&s);
- *	notice_build_email(&s, job, crlf, &data, &len, &envelope_from);
+ *	notice_build_email(&s, job, crlf, composer, &data, &len, &from);
  *
  * DESCRIPTION
  *	Fills the template variables of a job, renders the template of its
@@ -244,7 +244,8 @@ notice_free_templates(struct sender *s)
 /* notice_build_email - the message of job j */
 int
 notice_build_email(struct sender *s, const struct job *j, bool crlf,
-		   char **data_r, size_t *len_r, char **from_r)
+		   struct cm_composer *z, char **data_r, size_t *len_r,
+		   char **from_r)
 {
 	struct cm_compose c;
 	struct vars vs;
@@ -287,7 +288,8 @@ notice_build_email(struct sender *s, const struct job *j, bool crlf,
 	c.text = text;
 	c.html = html;
 	c.crlf = crlf;
-	if (cm_compose_build(&c, data_r, len_r, &err) < 0) {
+	if ((z != NULL ? cm_composer_build(z, &c, data_r, len_r, &err)
+		       : cm_compose_build(&c, data_r, len_r, &err)) < 0) {
 		cm_log_err("notice=%lld compose: %s", (long long)j->id, err);
 		goto out;
 	}

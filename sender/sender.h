@@ -25,6 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cm_compose.h"
 #include "cm_config.h"
 #include "cm_http.h"
 #include "cm_smtp.h"
@@ -64,6 +65,7 @@ struct sender {
 	struct cm_http *http;    /* NULL: SMS not configured */
 	char *sms_why;           /* why http is NULL */
 	struct cm_template *tpl[TPL_COUNT];
+	struct cm_composer *composer; /* transport_build's: one thread */
 	bool dry_run;
 	bool once;
 	long connections;        /* --connections; 0: smtp_connections */
@@ -114,11 +116,13 @@ int notice_load_templates(struct sender *s);
 void notice_free_templates(struct sender *s);
 /*
  * notice_build_email - the message for j into *data_r and *len_r (caller
- * frees), envelope sender into *from_r (caller frees). crlf for SMTP.
+ * frees), envelope sender into *from_r (caller frees). crlf for SMTP;
+ * built with composer z (one thread at a time) when not NULL.
  * 0 or CM_ERR (logged; the notice fails).
  */
 int notice_build_email(struct sender *s, const struct job *j, bool crlf,
-		       char **data_r, size_t *len_r, char **from_r);
+		       struct cm_composer *z, char **data_r, size_t *len_r,
+		       char **from_r);
 /* notice_sms_text - the SMS body for j (caller frees), or NULL */
 char *notice_sms_text(struct sender *s, const struct job *j);
 /* notice_link - portal_url/l/TOKEN (caller frees) */

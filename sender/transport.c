@@ -84,8 +84,8 @@ send_email(struct sender *s, struct job *j)
 	size_t len = 0;
 	int rc;
 
-	if (notice_build_email(s, j, s->smtp != NULL, &data, &len, &from) <
-	    0) {
+	if (notice_build_email(s, j, s->smtp != NULL, NULL, &data, &len,
+			       &from) < 0) {
 		set_detail(j, OUT_FAIL, "cannot build the message");
 		goto out;
 	}
@@ -193,8 +193,8 @@ transport_build(struct sender *s, struct job *v, size_t n)
 		if (j->outcome != OUT_NONE || j->data != NULL ||
 		    !smtp_email(s, j))
 			continue;
-		if (notice_build_email(s, j, true, &j->data, &j->len,
-				       &j->from) < 0)
+		if (notice_build_email(s, j, true, s->composer, &j->data,
+				       &j->len, &j->from) < 0)
 			set_detail(j, OUT_FAIL, "cannot build the message");
 	}
 }
@@ -290,7 +290,7 @@ transport_dry_run(struct sender *s, struct job *j)
 	free(j->msgid);
 	j->msgid = cm_xasprintf("dry-run.%lld@%s", (long long)j->id,
 				s->cfg->mail_domain);
-	if (notice_build_email(s, j, false, &data, &len, &from) < 0) {
+	if (notice_build_email(s, j, false, NULL, &data, &len, &from) < 0) {
 		printf("cannot build the message\n\n");
 		return;
 	}
