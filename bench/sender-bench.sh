@@ -9,8 +9,9 @@
 #	notices in a fresh store (inserted with sqlite3: the bench measures
 #	sending, not queueing), then times `casemail-send --once` draining
 #	them over one SMTP connection (a login token minted and stored per
-#	notice, the Message-ID recorded before sending, outcomes committed
-#	send_batch at a time with synchronous=FULL), and smtp-source -d
+#	notice and the Message-ID recorded, committed before the batch is
+#	sent; outcomes committed with the next claim; synchronous=FULL;
+#	the whole process timed, start-up included), and smtp-source -d
 #	sending N messages of the same size over one connection into the
 #	same sink. Then the same with 4 connections against
 #	smtp-source -s 4: one casemail-send --connections 4 (one process
