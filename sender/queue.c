@@ -732,7 +732,8 @@ store_loop(void *arg)
 			rec = cm_xrealloc(rec, caprec * sizeof(*rec));
 		}
 		nrec = p->ndone;
-		memcpy(rec, p->done, nrec * sizeof(*rec));
+		if (nrec > 0)
+			memcpy(rec, p->done, nrec * sizeof(*rec));
 		p->ndone = 0;
 		claim = NULL;
 		if (can_claim(p)) {

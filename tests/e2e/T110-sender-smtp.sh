@@ -13,9 +13,9 @@
 # sent exactly once, over at most four sessions; 4xx, 5xx and a dropped
 # connection decided per message; SIGTERM finishes the messages in
 # flight on every connection and releases the rest. --dry-run connects
-# to nothing. Against a slow server the batches claimed ahead are
-# released before their lease could run out, and two senders still send
-# each notice once. Without smtp-sink the test fails.
+# to nothing. SIGTERM releases the batches claimed ahead too. Against a
+# slow server the batches claimed ahead are released before their lease
+# could run out, and two senders still send each notice once. Without smtp-sink the test fails.
 . "$TOP/tests/lib.sh"
 . "$TOP/tests/e2e/sender-lib.sh"
 
@@ -227,13 +227,39 @@ is "the rest released, still due" \
 	"$(sql "SELECT count(*) FROM notices WHERE id >= $first AND status = 'queued'")" $((12 - sent4))
 is "what was sent arrived, once" "$(sink_count)" "$sent4"
 
+# SIGTERM with batches claimed ahead: they are released with the rest
+sink_start
+sl_conf "smtp_url = $SINK_URL"
+send --once >/dev/null 2>&1 # what the test above released
+is "nothing left over before the claim-ahead stop" \
+	"$(sql "SELECT count(*) FROM notices WHERE status IN ('queued', 'sending')")" 0
+sink_start -w 1
+sl_conf "smtp_url = $SINK_URL" "send_batch = 2" "poll_interval = 1"
+first=$(($(sql "SELECT max(id) FROM notices") + 1))
+rm -f "$SINK_DIR"/m.*
+update 10
+"$BIN/casemail-send" -c "$CONF" --watch >"$W/ahead.out" 2>&1 &
+wp=$!
+sleep 1.5
+kill -TERM $wp
+wait $wp
+is "--watch with batches claimed ahead exits 0 on SIGTERM" "$?" 0
+is "none left sending (claimed ahead)" \
+	"$(sql "SELECT count(*) FROM notices WHERE id >= $first AND status = 'sending'")" 0
+sentA=$(sql "SELECT count(*) FROM notices WHERE id >= $first AND status = 'sent'")
+is "sent or released, still due: all 10" \
+	"$(($(sql "SELECT count(*) FROM notices WHERE id >= $first AND status = 'queued'") + sentA))" 10
+is "what was sent arrived, once (claimed ahead)" "$(sink_count)" "$sentA"
+sink_start
+sl_conf "smtp_url = $SINK_URL"
+ok "the released ones go on the next run" send --once
+is "all 10 sent in the end" \
+	"$(sql "SELECT count(*) FROM notices WHERE id >= $first AND status = 'sent'")" 10
+
 # a slow server: the batches claimed ahead wait longer than a quarter of
 # their lease, so they are released (and claimed again when wanted)
 # rather than risk their lease running out; a second sender started
 # meanwhile takes what is free; nothing goes twice, nothing is left
-sink_start
-sl_conf "smtp_url = $SINK_URL"
-send --once >/dev/null 2>&1 # what the test above released
 is "nothing left over before the slow server" \
 	"$(sql "SELECT count(*) FROM notices WHERE status IN ('queued', 'sending')")" 0
 sink_start -w 1
