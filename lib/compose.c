@@ -208,6 +208,8 @@ struct cm_composer {
 	GMimeObject *body; /* its MIME part, owned here until set_values */
 	GMimeObject *text, *html;
 	unsigned shape;
+	char *from_name, *from_addr; /* the From of msg */
+	GMimeFormatOptions *fo[2];   /* LF, CRLF */
 };
 
 /* shape_of - the shape of c */
@@ -233,14 +235,26 @@ forget(struct cm_composer *z)
 	z->msg = NULL;
 	z->body = z->text = z->html = NULL;
 	z->shape = 0;
+	free(z->from_name);
+	free(z->from_addr);
+	z->from_name = z->from_addr = NULL;
 }
 
 /* cm_composer_new - an empty composer */
 struct cm_composer *
 cm_composer_new(void)
 {
+	struct cm_composer *z;
+
 	cm_mime_init();
-	return cm_xcalloc(1, sizeof(struct cm_composer));
+	z = cm_xcalloc(1, sizeof(*z));
+	for (int i = 0; i < 2; i++) {
+		z->fo[i] = g_mime_format_options_new();
+		g_mime_format_options_set_newline_format(
+			z->fo[i], i ? GMIME_NEWLINE_FORMAT_DOS
+				    : GMIME_NEWLINE_FORMAT_UNIX);
+	}
+	return z;
 }
 
 /* cm_composer_free - free; sets *z NULL */
@@ -250,6 +264,8 @@ cm_composer_free(struct cm_composer **z)
 	if (z == NULL || *z == NULL)
 		return;
 	forget(*z);
+	for (int i = 0; i < 2; i++)
+		g_mime_format_options_free((*z)->fo[i]);
 	free(*z);
 	*z = NULL;
 }
@@ -292,7 +308,17 @@ set_values(struct cm_composer *z, const struct cm_compose *c, bool fresh)
 		set_header(msg, "Return-Path", v);
 		free(v);
 	}
-	set_mailbox(msg, GMIME_ADDRESS_TYPE_FROM, c->from_name, c->from_addr);
+	/* the same From for every notice: keep it (and its encoding) */
+	if (fresh || g_strcmp0(z->from_name, c->from_name) != 0 ||
+	    g_strcmp0(z->from_addr, c->from_addr) != 0) {
+		set_mailbox(msg, GMIME_ADDRESS_TYPE_FROM, c->from_name,
+			    c->from_addr);
+		free(z->from_name);
+		free(z->from_addr);
+		z->from_name =
+			c->from_name != NULL ? cm_xstrdup(c->from_name) : NULL;
+		z->from_addr = cm_xstrdup(c->from_addr);
+	}
 	set_mailbox(msg, GMIME_ADDRESS_TYPE_TO, c->to_name, c->to_addr);
 	if (c->reply_to != NULL)
 		set_mailbox(msg, GMIME_ADDRESS_TYPE_REPLY_TO, NULL,
@@ -393,7 +419,6 @@ int
 cm_composer_build(struct cm_composer *z, const struct cm_compose *c,
 		  char **data_r, size_t *len_r, const char **error_r)
 {
-	GMimeFormatOptions *fo = NULL;
 	GMimeStream *ms = NULL;
 	GByteArray *ba;
 	bool fresh = false;
@@ -406,13 +431,9 @@ cm_composer_build(struct cm_composer *z, const struct cm_compose *c,
 		fresh = true;
 	}
 	set_values(z, c, fresh);
-	fo = g_mime_format_options_new();
-	g_mime_format_options_set_newline_format(
-		fo, c->crlf ? GMIME_NEWLINE_FORMAT_DOS
-			    : GMIME_NEWLINE_FORMAT_UNIX);
 	ms = g_mime_stream_mem_new();
-	if (g_mime_object_write_to_stream(GMIME_OBJECT(z->msg), fo, ms) <
-	    0) {
+	if (g_mime_object_write_to_stream(GMIME_OBJECT(z->msg),
+					  z->fo[c->crlf ? 1 : 0], ms) < 0) {
 		set_error("cannot write the message");
 		forget(z);
 		ret = CM_ERR;
@@ -429,8 +450,6 @@ out:
 		*error_r = errbuf;
 	if (ms != NULL)
 		g_object_unref(ms);
-	if (fo != NULL)
-		g_mime_format_options_free(fo);
 	return ret;
 }
 

@@ -333,6 +333,8 @@ fuzz_one(struct cm_composer *z, struct cm_template *t, bool victim,
 	}
 	c.crlf = rnd(2) == 0;
 	c.date += row;
+	if (rnd(4) == 0) /* the discreet From, or none */
+		c.from_name = rnd(2) == 0 ? "Support Service" : NULL;
 	if (cm_compose_build(&c, &data, &len, &err) < 0)
 		fail_msg("row %ld: build: %s", row, err);
 	if (cm_composer_build(z, &c, &again, &alen, &err) < 0)
