@@ -550,7 +550,7 @@ store_step(struct sender *s, struct batch *const *rec, size_t nrec,
 	int ret = CM_ETEMP;
 
 	if (cm_store_begin(s->st, &err) < 0) {
-		store_trouble("begin", err);
+		store_trouble("transaction", err);
 		goto out;
 	}
 	for (size_t k = 0; k < nrec; k++)

@@ -13,7 +13,9 @@
 # sent exactly once, over at most four sessions; 4xx, 5xx and a dropped
 # connection decided per message; SIGTERM finishes the messages in
 # flight on every connection and releases the rest. --dry-run connects
-# to nothing. SIGTERM releases the batches claimed ahead too. Against a
+# to nothing. SIGTERM releases the batches claimed ahead too. A store
+# locked past busy_timeout: exit 75, and after the lease every notice is
+# sent, duplicates only from what was sent and not recorded. Against a
 # slow server the batches claimed ahead are released before their lease
 # could run out, and two senders still send each notice once. Without smtp-sink the test fails.
 . "$TOP/tests/lib.sh"
@@ -255,6 +257,39 @@ sl_conf "smtp_url = $SINK_URL"
 ok "the released ones go on the next run" send --once
 is "all 10 sent in the end" \
 	"$(sql "SELECT count(*) FROM notices WHERE id >= $first AND status = 'sent'")" 10
+
+# the store locked by another writer while batches are out: the sender
+# gives up after busy_timeout and exits 75; nothing is lost: what it sent
+# and could not record goes again once the lease has run out (the only
+# duplicates), what it had claimed and not sent is released or taken
+sink_start -w 1
+sl_conf "smtp_url = $SINK_URL" "send_batch = 2" "lease_seconds = 4"
+first=$(($(sql "SELECT max(id) FROM notices") + 1))
+rm -f "$SINK_DIR"/m.*
+update 6
+"$BIN/casemail-send" -v -c "$CONF" --once >"$W/locked.out" 2>&1 &
+sp=$!
+sleep 1
+# held longer than busy_timeout (2 s in these tests)
+(echo 'BEGIN IMMEDIATE;'; echo "SELECT 'locked';"; sleep 5;
+	echo 'COMMIT;') | sqlite3 "$W/casemail.db" >"$W/lock.out" 2>&1 &
+lp=$!
+rc=0
+wait $sp || rc=$?
+wait $lp
+is "the sender exits 75 when the store stays locked" "$rc" 75
+like "it says why" "$(cat "$W/locked.out")" "store: .*(locked|busy)"
+sleep 4.5
+sink_start
+sl_conf "smtp_url = $SINK_URL"
+ok "after the lease the next run sends the rest" send --once
+is "locked store: all 6 sent in the end" \
+	"$(sql "SELECT count(*) FROM notices WHERE id >= $first AND status = 'sent'")" 6
+is "locked store: every one arrived" \
+	"$(grep -h '^X-Mail-Args' "$SINK_DIR"/m.* | sort -u | wc -l | tr -d ' ')" 6
+dups=$(($(sink_count) - 6))
+like "locked store: duplicates only from unrecorded batches ($dups)" \
+	"$dups" '^[0-4]$'
 
 # a slow server: the batches claimed ahead wait longer than a quarter of
 # their lease, so they are released (and claimed again when wanted)
