@@ -459,21 +459,14 @@ int cm_store_stats(struct cm_store *st,
 /* ---- additions: the sender's claim on the queue ---- */
 
 /*
- * cm_store_notice_claim - claim the next due notice: status "queued" or
- * "deferred" with next_attempt_at <= now, or "sending" whose lease has
- * run out (a sender that died). It becomes "sending" with
- * lease_until = now + lease_seconds and attempts + 1. 0 with *n_r
- * (strings valid until the next cm_store_* call), or CM_ENOENT when
- * nothing is due. Oldest due first. Write: needs a transaction.
- */
-int cm_store_notice_claim(struct cm_store *st, int64_t now,
-			  long lease_seconds, struct cm_notice *n_r,
-			  const char **error_r);
-/*
- * cm_store_notice_claim_many - the same for up to max notices in one
- * statement; fn sees each (strings valid during the call; it may use
- * the store), oldest due first, and stops the walk by returning
- * non-zero, which is returned. 0 also when nothing was due.
+ * cm_store_notice_claim_many - claim up to max due notices in one
+ * statement: status "queued" or "deferred" with next_attempt_at <= now,
+ * or "sending" whose lease has run out (a sender that died). Each becomes
+ * "sending" with lease_until = now + lease_seconds and attempts + 1. fn
+ * sees each (strings valid during the call; it may use the store),
+ * oldest due first, and stops the walk by returning non-zero, which is
+ * returned (the caller rolls back). 0 also when nothing was due. Write:
+ * needs a transaction.
  */
 int cm_store_notice_claim_many(struct cm_store *st, int64_t now,
 			       long lease_seconds, long max,

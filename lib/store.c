@@ -2878,26 +2878,6 @@ out:
 	return ret;
 }
 
-/* cm_store_notice_claim - lease the next due notice for sending */
-int
-cm_store_notice_claim(struct cm_store *st, int64_t now, long lease_seconds,
-		      struct cm_notice *n_r, const char **error_r)
-{
-	sqlite3_stmt *s = NULL;
-	int ret;
-
-	need_txn(st);
-	if ((ret = prep(st, S_NOTICE_CLAIM, &s, error_r)) < 0)
-		goto out;
-	bind_int(st, s, 1, now);
-	bind_int(st, s, 2, lease_seconds);
-	bind_int(st, s, 3, 1);
-	ret = notice_one(st, s, "notice claim", n_r, error_r);
-out:
-	done(s);
-	return ret;
-}
-
 /* due_order - qsort: rows by next_attempt_at, then id */
 static int
 due_order(const void *a, const void *b)
@@ -2912,8 +2892,8 @@ due_order(const void *a, const void *b)
 	return 0;
 }
 
-/* cm_store_notice_claim_many - cm_store_notice_claim for up to max at
- * once, handed to fn oldest due first */
+/* cm_store_notice_claim_many - lease up to max due notices for sending,
+ * handed to fn oldest due first */
 int
 cm_store_notice_claim_many(struct cm_store *st, int64_t now,
 			   long lease_seconds, long max,

@@ -1084,6 +1084,50 @@ test_tokens(void **state)
 	cm_store_close(&st);
 }
 
+
+/* struct claimed - what claim_cb saw */
+struct claimed {
+	int n;
+	int64_t id, lease_until, due[8], ids[8];
+	long attempts;
+	char status[16], last_error[64];
+};
+
+/* claimed_cb - cm_store_notice_claim_many callback: keep the notice */
+static int
+claimed_cb(const struct cm_notice *n, void *ctx)
+{
+	struct claimed *c = ctx;
+
+	if (c->n < 8) {
+		c->ids[c->n] = n->id;
+		c->due[c->n] = n->next_attempt_at;
+	}
+	c->n++;
+	c->id = n->id;
+	c->lease_until = n->lease_until;
+	c->attempts = n->attempts;
+	cm_strlcpy(c->status, n->status, sizeof(c->status));
+	cm_strlcpy(c->last_error, n->last_error ? n->last_error : "",
+		   sizeof(c->last_error));
+	return 0;
+}
+
+/* claim1 - claim one notice into *c; CM_ENOENT when none is due */
+static int
+claim1(struct cm_store *st, int64_t now, long lease, struct claimed *c,
+       const char **error)
+{
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	rc = cm_store_notice_claim_many(st, now, lease, 1, claimed_cb, c,
+					error);
+	if (rc < 0)
+		return rc;
+	return c->n == 0 ? CM_ENOENT : 0;
+}
+
 /* test_notices - queue, list by status, status, Message-ID, claim */
 static void
 test_notices(void **state)
@@ -1091,6 +1135,7 @@ test_notices(void **state)
 	static const char *const bad_status[] = { "lost", "", "QUEUED" };
 	struct cm_store *st = open_ok("notices.db");
 	struct cm_notice n, g;
+	struct claimed c;
 	struct ids all = { .n = 0 }, sent = { .n = 0 }, q = { .n = 0 };
 	struct fixture f;
 	const char *error = NULL;
@@ -1182,27 +1227,44 @@ test_notices(void **state)
 	/* the claim: b is due; a lease runs out; a deferral waits */
 	now = cm_now() + 10;
 	begin(st);
-	ok(cm_store_notice_claim(st, now, 60, &g, &error), error, "claim");
-	assert_int_equal(g.id, b);
-	assert_string_equal(g.status, "sending");
-	assert_int_equal(g.attempts, 1);
-	assert_int_equal(g.lease_until, now + 60);
-	assert_int_equal(cm_store_notice_claim(st, now, 60, &g, &error),
-			 CM_ENOENT);
-	ok(cm_store_notice_claim(st, now + 60, 60, &g, &error), error,
-	   "claim after lease");
-	assert_int_equal(g.id, b);
-	assert_int_equal(g.attempts, 2);
+	ok(claim1(st, now, 60, &c, &error), error, "claim");
+	assert_int_equal(c.id, b);
+	assert_string_equal(c.status, "sending");
+	assert_int_equal(c.attempts, 1);
+	assert_int_equal(c.lease_until, now + 60);
+	assert_int_equal(claim1(st, now, 60, &c, &error), CM_ENOENT);
+	ok(claim1(st, now + 60, 60, &c, &error), error, "claim after lease");
+	assert_int_equal(c.id, b);
+	assert_int_equal(c.attempts, 2);
 	ok(cm_store_notice_defer(st, b, now + 500, "421 try later", &error),
 	   error, "defer");
-	assert_int_equal(cm_store_notice_claim(st, now + 499, 60, &g,
-					       &error),
-			 CM_ENOENT);
-	ok(cm_store_notice_claim(st, now + 500, 60, &g, &error), error,
-	   "claim deferred");
-	assert_int_equal(g.id, b);
-	assert_int_equal(g.attempts, 3);
-	assert_string_equal(g.last_error, "421 try later");
+	assert_int_equal(claim1(st, now + 499, 60, &c, &error), CM_ENOENT);
+	ok(claim1(st, now + 500, 60, &c, &error), error, "claim deferred");
+	assert_int_equal(c.id, b);
+	assert_int_equal(c.attempts, 3);
+	assert_string_equal(c.last_error, "421 try later");
+	/* a batch in one statement: the three just queued and b, whose
+	 * lease ran out, oldest due first, then by id */
+	n.victim_id = f.victim;
+	n.officer_id = 0;
+	n.kind = "update";
+	n.channel = "email";
+	for (i = 0; i < 3; i++)
+		ok(cm_store_notice_add(st, &n, NULL, &error), error, "add");
+	memset(&c, 0, sizeof(c));
+	ok(cm_store_notice_claim_many(st, now + 1000, 60, 10, claimed_cb, &c,
+				      &error),
+	   error, "claim many");
+	assert_int_equal(c.n, 4);
+	for (int k = 1; k < c.n; k++)
+		assert_true(c.due[k - 1] < c.due[k] ||
+			    (c.due[k - 1] == c.due[k] &&
+			     c.ids[k - 1] < c.ids[k]));
+	memset(&c, 0, sizeof(c));
+	ok(cm_store_notice_claim_many(st, now + 1000, 60, 10, claimed_cb, &c,
+				      &error),
+	   error, "claim many again");
+	assert_int_equal(c.n, 0);
 	commit(st);
 	cm_store_close(&st);
 }
