@@ -138,8 +138,8 @@ void transport_send(struct sender *s, struct job *j);
  */
 void transport_send_all(struct sender *s, struct job *v, size_t n);
 /* transport_build - build the SMTP email of each of v[0..n) that is to
- * be sent (no store access: any thread); a message that cannot be built
- * fails its job */
+ * be sent (no store access; with s->composer, so one thread at a time);
+ * a message that cannot be built fails its job */
 void transport_build(struct sender *s, struct job *v, size_t n);
 /* transport_thread_setup - name a helper thread; leave SIGTERM and
  * SIGINT to the sending thread */

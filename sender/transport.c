@@ -3,7 +3,7 @@
  *
  * SYNOPSIS
  *	transport_send(&sender, job);	-> job->outcome, job->detail
- *	transport_build(&sender, jobs, n);	(any thread)
+ *	transport_build(&sender, jobs, n);	(one thread at a time)
  *	transport_send_all(&sender, jobs, n);
  *
  * DESCRIPTION
