@@ -7,8 +7,11 @@
  * DESCRIPTION
  *	The building half of the mime module: a GMimeMessage is assembled
  *	from checked pieces, written to a memory stream with the requested
- *	line ends and copied out; every GMime object is unreferenced here
- *	before return (R13). cm_compose_inspect reads a message back with
+ *	line ends and copied out. A struct cm_composer keeps the last
+ *	message (its only GMime objects kept between calls, released by
+ *	cm_composer_free: R13) so that the next message of the same shape
+ *	only has its values replaced; cm_compose_build uses a composer of
+ *	its own and frees it before return. cm_compose_inspect reads a message back with
  *	GMime's parser for the tests and for --dry-run.
  *	RFC 5322 (fields), RFC 2045-2047 (MIME, encoded words), RFC 3834
  *	(Auto-Submitted), RFC 2369 and RFC 8058 (List-Unsubscribe, one
@@ -179,8 +182,9 @@ text_part(const char *sub, const char *text)
 {
 	GMimeTextPart *tp = g_mime_text_part_new_with_subtype(sub);
 
-	/* the bytes as given, declared UTF-8 (set_text would pick a
-	 * legacy charset when one fits) */
+	/* the bytes as given, declared UTF-8
+	 * (g_mime_text_part_set_text would pick a legacy charset when
+	 * one fits) */
 	set_text(GMIME_OBJECT(tp), text);
 	g_mime_text_part_set_charset(tp, "utf-8");
 	g_mime_part_set_content_encoding(
