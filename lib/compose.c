@@ -11,8 +11,8 @@
  *	message (its only GMime objects kept between calls, released by
  *	cm_composer_free: R13) so that the next message of the same shape
  *	only has its values replaced; cm_compose_build uses a composer of
- *	its own and frees it before return. cm_compose_inspect reads a message back with
- *	GMime's parser for the tests and for --dry-run.
+ *	its own and frees it before return. cm_compose_inspect reads a
+ *	message back with GMime's parser for the tests and for --dry-run.
  *	RFC 5322 (fields), RFC 2045-2047 (MIME, encoded words), RFC 3834
  *	(Auto-Submitted), RFC 2369 and RFC 8058 (List-Unsubscribe, one
  *	click).
