@@ -68,6 +68,8 @@
 
 #define CM_STORE_CREATE 0x01   /* create the file if missing */
 #define CM_STORE_READONLY 0x02 /* open read-only (no migration) */
+#define CM_STORE_RESIDENT 0x04 /* a long-running program: a page cache
+				* of 16 MiB instead of SQLite's 2 MiB */
 
 /* The schema version this build writes (PRAGMA user_version). */
 #define CM_STORE_VERSION 3

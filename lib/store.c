@@ -1085,13 +1085,17 @@ open_store(const char *path, const struct cm_secret *secret,
 				    path, error_r)) < 0)
 			goto out;
 	}
-	/* a page cache of up to 16 MiB (SQLite's default is 2): the
-	 * long-running sender and portal keep the token and notice indexes
-	 * in memory instead of reading them again; short runs such as one
-	 * delivery only fill the pages they touch */
-	if ((ret = exec_sql(st, "PRAGMA foreign_keys = ON;"
-				"PRAGMA cache_size = " CACHE_KIB ";",
-			    path, error_r)) < 0)
+	if ((ret = exec_sql(st, "PRAGMA foreign_keys = ON", path,
+			    error_r)) < 0)
+		goto out;
+	/* a page cache of up to 16 MiB (SQLite's default is 2) for the
+	 * long-running sender and portal: they keep the token and notice
+	 * indexes in memory instead of reading them again. Not for one
+	 * delivery: storing a large message would fill it with the
+	 * message's own pages (+14 MB of peak memory for 25 MB) */
+	if ((flags & CM_STORE_RESIDENT) &&
+	    (ret = exec_sql(st, "PRAGMA cache_size = " CACHE_KIB, path,
+			    error_r)) < 0)
 		goto out;
 	if ((ret = read_version(st, path, &v, error_r)) < 0)
 		goto out;

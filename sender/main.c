@@ -343,7 +343,9 @@ main(int argc, char **argv)
 	}
 	s.secret = secret;
 	rc = cm_store_open(cfg->database, secret, cfg->busy_timeout,
-			   s.dry_run ? CM_STORE_READONLY : 0, &s.st, &err);
+			   CM_STORE_RESIDENT |
+				   (s.dry_run ? CM_STORE_READONLY : 0),
+			   &s.st, &err);
 	if (rc < 0) {
 		cm_log_err("store %s: %s", cfg->database, err);
 		ret = rc == CM_ETEMP ? EXIT_STORE : 1;

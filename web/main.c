@@ -144,8 +144,8 @@ main(int argc, char **argv)
 		cm_log_err("secret: %s", err);
 		goto out;
 	}
-	if (cm_store_open(cfg->database, secret, cfg->busy_timeout, 0, &w.st,
-			  &err) < 0) {
+	if (cm_store_open(cfg->database, secret, cfg->busy_timeout,
+			  CM_STORE_RESIDENT, &w.st, &err) < 0) {
 		cm_log_err("store: %s", err);
 		goto out;
 	}
