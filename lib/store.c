@@ -67,8 +67,9 @@
 #include "cm_log.h"
 #include "cm_store.h"
 
+/* page cache of a CM_STORE_RESIDENT store (negative: KiB, not pages) */
+#define CACHE_KIB "-16384"
 /* bytes of WAL kept on disk after a checkpoint (4 MiB) */
-#define CACHE_KIB "-16384" /* negative: KiB, not pages */
 #define JOURNAL_SIZE_LIMIT "4194304"
 #define WAL_RETRY_MS 10
 
