@@ -851,6 +851,26 @@ run(struct cm_store *st, sqlite3_stmt *s, const char *what,
 	return fail(st, rc, what, error_r);
 }
 
+#define DUPLICATE 1 /* insert: a UNIQUE constraint refused the row */
+
+/* insert - step an INSERT: 0 with the new row's id in *id_r (when not
+ * NULL); DUPLICATE when a UNIQUE constraint refused it, for the caller
+ * to say what exists already; else what fail() says */
+static int
+insert(struct cm_store *st, sqlite3_stmt *s, const char *what,
+       int64_t *id_r, const char **error_r)
+{
+	int rc = step(st, s);
+
+	if (rc == SQLITE_CONSTRAINT_UNIQUE)
+		return DUPLICATE;
+	if (rc != SQLITE_DONE)
+		return fail(st, rc, what, error_r);
+	if (id_r != NULL)
+		*id_r = sqlite3_last_insert_rowid(st->db);
+	return 0;
+}
+
 /* run_changed - run, then CM_ENOENT when no row changed */
 static int
 run_changed(struct cm_store *st, sqlite3_stmt *s, const char *what,
@@ -1744,7 +1764,7 @@ cm_store_officer_add(struct cm_store *st, const char *email,
 {
 	sqlite3_stmt *s = NULL;
 	char *lower = NULL;
-	int ret, rc;
+	int ret;
 
 	need_txn(st);
 	if (email == NULL || *email == '\0' || name == NULL) {
@@ -1759,19 +1779,10 @@ cm_store_officer_add(struct cm_store *st, const char *email,
 	bind_text(st, s, 2, name);
 	bind_text(st, s, 3, collar);
 	bind_int(st, s, 4, cm_now());
-	rc = step(st, s);
-	if (rc == SQLITE_CONSTRAINT_UNIQUE) {
+	ret = insert(st, s, "officer add", id_r, error_r);
+	if (ret == DUPLICATE)
 		ret = set_error(st, error_r, CM_ERR,
 				"officer %s already exists", lower);
-		goto out;
-	}
-	if (rc != SQLITE_DONE) {
-		ret = fail(st, rc, "officer add", error_r);
-		goto out;
-	}
-	if (id_r != NULL)
-		*id_r = sqlite3_last_insert_rowid(st->db);
-	ret = 0;
 out:
 	done(s);
 	free(lower);
@@ -2665,7 +2676,7 @@ cm_store_delivery_add(struct cm_store *st, const char *key,
 		      const char **error_r)
 {
 	sqlite3_stmt *s = NULL;
-	int ret, rc;
+	int ret;
 
 	need_txn(st);
 	if ((ret = prep(st, S_DELIV_ADD, &s, error_r)) < 0)
@@ -2674,17 +2685,10 @@ cm_store_delivery_add(struct cm_store *st, const char *key,
 	bind_text(st, s, 2, what);
 	bind_id(st, s, 3, ref_id);
 	bind_int(st, s, 4, cm_now());
-	rc = step(st, s);
-	if (rc == SQLITE_CONSTRAINT_UNIQUE) {
+	ret = insert(st, s, "delivery add", NULL, error_r);
+	if (ret == DUPLICATE)
 		ret = set_error(st, error_r, CM_ERR,
 				"delivery %s is already recorded", key);
-		goto out;
-	}
-	if (rc != SQLITE_DONE) {
-		ret = fail(st, rc, "delivery add", error_r);
-		goto out;
-	}
-	ret = 0;
 out:
 	done(s);
 	return ret;
@@ -2988,7 +2992,7 @@ cm_store_token_add(struct cm_store *st, const unsigned char *hash,
 		   const char **error_r)
 {
 	sqlite3_stmt *s = NULL;
-	int ret, rc;
+	int ret;
 
 	need_txn(st);
 	if ((ret = prep(st, S_TOKEN_ADD, &s, error_r)) < 0)
@@ -3000,19 +3004,10 @@ cm_store_token_add(struct cm_store *st, const unsigned char *hash,
 	bind_int(st, s, 5, t->case_id);
 	bind_int(st, s, 6, t->created_at ? t->created_at : cm_now());
 	bind_int(st, s, 7, t->expires_at);
-	rc = step(st, s);
-	if (rc == SQLITE_CONSTRAINT_UNIQUE) {
+	ret = insert(st, s, "token add", id_r, error_r);
+	if (ret == DUPLICATE)
 		ret = set_error(st, error_r, CM_ERR,
 				"token add: the token exists already");
-		goto out;
-	}
-	if (rc != SQLITE_DONE) {
-		ret = fail(st, rc, "token add", error_r);
-		goto out;
-	}
-	if (id_r != NULL)
-		*id_r = sqlite3_last_insert_rowid(st->db);
-	ret = 0;
 out:
 	done(s);
 	return ret;
@@ -3338,7 +3333,7 @@ cm_store_session_add(struct cm_store *st, const unsigned char *hash,
 		     const char **error_r)
 {
 	sqlite3_stmt *s = NULL;
-	int ret, rc;
+	int ret;
 
 	need_txn(st);
 	if ((ret = prep(st, S_SESSION_ADD, &s, error_r)) < 0)
@@ -3349,19 +3344,10 @@ cm_store_session_add(struct cm_store *st, const unsigned char *hash,
 	bind_id(st, s, 4, ss->token_id);
 	bind_int(st, s, 5, ss->created_at ? ss->created_at : cm_now());
 	bind_int(st, s, 6, ss->expires_at);
-	rc = step(st, s);
-	if (rc == SQLITE_CONSTRAINT_UNIQUE) {
+	ret = insert(st, s, "session add", id_r, error_r);
+	if (ret == DUPLICATE)
 		ret = set_error(st, error_r, CM_ERR,
 				"session add: the session exists already");
-		goto out;
-	}
-	if (rc != SQLITE_DONE) {
-		ret = fail(st, rc, "session add", error_r);
-		goto out;
-	}
-	if (id_r != NULL)
-		*id_r = sqlite3_last_insert_rowid(st->db);
-	ret = 0;
 out:
 	done(s);
 	return ret;
