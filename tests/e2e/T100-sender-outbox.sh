@@ -62,18 +62,12 @@ like "login link carries a 43-character token" "$TOK" '^[A-Za-z0-9_-]{43}$'
 unlike "token not stored in the clear" \
 	"$(sqlite3 "$W/casemail.db" .dump 2>/dev/null | grep -c -- "$TOK")" '^[1-9]'
 
-if c token check - </dev/null 2>&1 | grep -q 'unknown command'; then
-	echo "ok - token check # SKIP casemail token not wired yet"
-	echo "ok - token redeem # SKIP casemail token not wired yet"
-	echo "ok - token redeem twice # SKIP casemail token not wired yet"
-	T_N=$((T_N + 3))
-else
-	ok "token check: valid" sh -c "echo '$TOK' | '$BIN/casemail' -c '$CONF' token check -"
-	like "token check says valid" "$OUT" "valid"
-	ok "token redeems once" c token redeem "$TOK"
-	fails "token does not redeem twice" c token redeem "$TOK"
-	like "second redeem says used" "$ERR" "already used"
-fi
+ok "token check: valid" sh -c "echo '$TOK' | '$BIN/casemail' -c '$CONF' token check -"
+like "token check says valid" "$OUT" "valid"
+# "--": one token in 64 begins with "-", which would read as an option
+ok "token redeems once" c token redeem -- "$TOK"
+fails "token does not redeem twice" c token redeem -- "$TOK"
+like "second redeem says used" "$ERR" "already used"
 
 # the victim replies to the notice: the mda puts it in the thread
 cat >"$W/reply.eml" <<MAIL
