@@ -816,13 +816,16 @@ struct thread {
 	size_t n, cap;
 };
 
-/* collect_msg - keep officer updates and this victim's own messages;
- * never internal notes, held or rejected mail, events */
+/* collect_msg - keep officer updates addressed to this victim or to
+ * every victim of the case (victim_id 0), and this victim's own
+ * messages; never another victim's messages or updates addressed to
+ * another victim, internal notes, held or rejected mail, events */
 static int
 collect_msg(const struct cm_message *m, void *ctx)
 {
 	struct thread *t = ctx;
-	bool officer = strcmp(m->author, "officer") == 0;
+	bool officer = strcmp(m->author, "officer") == 0 &&
+		       (m->victim_id == 0 || m->victim_id == t->victim_id);
 	bool mine = strcmp(m->author, "victim") == 0 &&
 		    m->victim_id == t->victim_id;
 
