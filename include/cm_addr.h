@@ -1,5 +1,6 @@
 /*
- * cm_addr.h - casemail addresses: reply+KEY, case+REF, note+REF, bounce+KEY
+ * cm_addr.h - casemail addresses: reply+KEY, officer+KEY, case+REF,
+ *	note+REF, bounce+KEY, and the unsubscribe KEY
  *
  * SYNOPSIS
  *	char *key = cm_addr_reply_key(secret, victim_id, case_id);
@@ -8,6 +9,12 @@
  * DESCRIPTION
  *	A reply KEY is base32 (lower case, read case-blind) of
  *	  "r" | varint(victim_id) | varint(case_id) | MAC[16]
+ *	an officer KEY of "o" | varint(officer_id) | varint(case_id) |
+ *	varint(victim_id) | MAC[16] (the Reply-To of an officer
+ *	notification: the answer goes to that one victim), an unsubscribe
+ *	KEY of "u" | varint(victim_id) | varint(case_id) | MAC[16] (in the
+ *	one-click unsubscribe URL, so the URL never carries the reply KEY
+ *	that lets mail be posted as the victim),
  *	and a bounce KEY of "b" | varint(notice_id) | MAC[16], the MAC being
  *	crypto_auth under the address subkey over everything before it, so
  *	a KEY cannot be forged, altered, truncated or moved to another kind.
@@ -36,11 +43,12 @@ enum cm_addr_kind {
 	CM_ADDR_CASE,
 	CM_ADDR_NOTE,
 	CM_ADDR_BOUNCE,
+	CM_ADDR_OFFICER,
 };
 
 /*
  * cm_addr_classify - split a recipient "local+ext@domain". When domain
- * equals mail_domain (case-blind) and local is reply/case/note/bounce
+ * equals mail_domain (case-blind) and local is reply/case/note/bounce/officer
  * (case-blind), sets *kind_r and *ext_r (caller frees; NULL for OTHER).
  * Returns 0, or -1 if recipient is not a valid address.
  */
@@ -58,6 +66,21 @@ char *cm_addr_bounce_key(const struct cm_secret *s, int64_t notice_id);
 /* cm_addr_bounce_decode - 0 and the id, or -1 if forged or malformed */
 int cm_addr_bounce_decode(const struct cm_secret *s, const char *key,
 			  int64_t *notice_id_r);
+
+/* cm_addr_officer_key - KEY for officer answering victim on case;
+ * caller frees */
+char *cm_addr_officer_key(const struct cm_secret *s, int64_t officer_id,
+			  int64_t case_id, int64_t victim_id);
+/* cm_addr_officer_decode - 0 and the ids, or -1 if forged or malformed */
+int cm_addr_officer_decode(const struct cm_secret *s, const char *key,
+			   int64_t *officer_id_r, int64_t *case_id_r,
+			   int64_t *victim_id_r);
+/* cm_addr_unsub_key - KEY for a victim's unsubscribe URL; caller frees */
+char *cm_addr_unsub_key(const struct cm_secret *s, int64_t victim_id,
+			int64_t case_id);
+/* cm_addr_unsub_decode - 0 and the ids, or -1 if forged or malformed */
+int cm_addr_unsub_decode(const struct cm_secret *s, const char *key,
+			 int64_t *victim_id_r, int64_t *case_id_r);
 
 /* cm_addr_make - "local+ext@domain" (ext may be NULL); caller frees */
 char *cm_addr_make(const char *local, const char *ext, const char *domain);

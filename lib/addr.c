@@ -197,6 +197,58 @@ cm_addr_bounce_decode(const struct cm_secret *s, const char *key,
 	return 0;
 }
 
+/* cm_addr_officer_key - KEY for an officer answering one victim of a
+ * case; caller frees */
+char *
+cm_addr_officer_key(const struct cm_secret *s, int64_t officer_id,
+		    int64_t case_id, int64_t victim_id)
+{
+	int64_t ids[3] = { officer_id, case_id, victim_id };
+
+	return make_key(s, 'o', ids, 3);
+}
+
+/* cm_addr_officer_decode - the ids of a genuine officer KEY; 0 or -1 */
+int
+cm_addr_officer_decode(const struct cm_secret *s, const char *key,
+		       int64_t *officer_id_r, int64_t *case_id_r,
+		       int64_t *victim_id_r)
+{
+	int64_t ids[3];
+
+	if (decode_key(s, key, 'o', ids, 3) < 0)
+		return -1;
+	*officer_id_r = ids[0];
+	*case_id_r = ids[1];
+	*victim_id_r = ids[2];
+	return 0;
+}
+
+/* cm_addr_unsub_key - KEY of a victim's one-click unsubscribe link;
+ * caller frees */
+char *
+cm_addr_unsub_key(const struct cm_secret *s, int64_t victim_id,
+		  int64_t case_id)
+{
+	int64_t ids[2] = { victim_id, case_id };
+
+	return make_key(s, 'u', ids, 2);
+}
+
+/* cm_addr_unsub_decode - the ids of a genuine unsubscribe KEY; 0 or -1 */
+int
+cm_addr_unsub_decode(const struct cm_secret *s, const char *key,
+		     int64_t *victim_id_r, int64_t *case_id_r)
+{
+	int64_t ids[2];
+
+	if (decode_key(s, key, 'u', ids, 2) < 0)
+		return -1;
+	*victim_id_r = ids[0];
+	*case_id_r = ids[1];
+	return 0;
+}
+
 /* cm_addr_make - "local+ext@domain" or "local@domain"; caller frees */
 char *
 cm_addr_make(const char *local, const char *ext, const char *domain)
@@ -285,6 +337,7 @@ cm_addr_classify(const char *recipient, const char *mail_domain,
 		{ "case", CM_ADDR_CASE },
 		{ "note", CM_ADDR_NOTE },
 		{ "bounce", CM_ADDR_BOUNCE },
+		{ "officer", CM_ADDR_OFFICER },
 	};
 	char *addr = NULL;
 	char *at, *plus;

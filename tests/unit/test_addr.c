@@ -156,14 +156,20 @@ test_bounce_roundtrip(void **state)
 	}
 }
 
-/* decodes - does key decode as kind ('r' or 'b') under s */
+/* decodes - does key decode as kind ('r', 'o', 'u' or 'b') under s */
 static bool
 decodes(const struct cm_secret *s, char kind, const char *key)
 {
 	int64_t a, b;
 
+	int64_t c;
+
 	if (kind == 'r')
 		return cm_addr_reply_decode(s, key, &a, &b) == 0;
+	if (kind == 'o')
+		return cm_addr_officer_decode(s, key, &a, &b, &c) == 0;
+	if (kind == 'u')
+		return cm_addr_unsub_decode(s, key, &a, &b) == 0;
 	return cm_addr_bounce_decode(s, key, &a) == 0;
 }
 
@@ -285,6 +291,53 @@ test_kind_and_secret(void **state)
 	assert_false(decodes(secret, 'b', ""));
 }
 
+/* test_officer_unsub - officer and unsubscribe KEYs round-trip, resist
+ * tampering, and are bound to their kind: an unsubscribe KEY (in a URL)
+ * never decodes as the reply KEY that posts as the victim, an officer
+ * KEY never as a victim's */
+static void
+test_officer_unsub(void **state)
+{
+	static const char kinds[] = { 'r', 'o', 'u', 'b' };
+	int64_t o, c, v;
+	char *keys[4];
+	size_t i, j, k;
+
+	(void)state;
+	for (i = 0; i < CM_ARRAY_SIZE(ids); i++) {
+		keys[0] = cm_addr_reply_key(secret, ids[i], ids[i]);
+		keys[1] = cm_addr_officer_key(secret, ids[i], 7, 9);
+		keys[2] = cm_addr_unsub_key(secret, ids[i], 7);
+		keys[3] = cm_addr_bounce_key(secret, ids[i]);
+		o = c = v = 0;
+		if (cm_addr_officer_decode(secret, keys[1], &o, &c, &v) != 0 ||
+		    o != ids[i] || c != 7 || v != 9)
+			fail_msg("row %zu: officer %s", i, keys[1]);
+		cm_str_upper(keys[1]);
+		if (cm_addr_officer_decode(secret, keys[1], &o, &c, &v) != 0)
+			fail_msg("row %zu: upper officer %s", i, keys[1]);
+		v = c = 0;
+		if (cm_addr_unsub_decode(secret, keys[2], &v, &c) != 0 ||
+		    v != ids[i] || c != 7)
+			fail_msg("row %zu: unsub %s", i, keys[2]);
+		for (j = 0; j < 4; j++)
+			for (k = 0; k < 4; k++)
+				if (decodes(secret, kinds[k], keys[j]) !=
+				    (j == k))
+					fail_msg("row %zu: KEY %c as %c", i,
+						 kinds[j], kinds[k]);
+		if (decodes(other_secret, 'o', keys[1]) ||
+		    decodes(other_secret, 'u', keys[2]))
+			fail_msg("row %zu: KEY under another secret", i);
+		if (i < 3) {
+			check_tampering(keys[1], 'o');
+			check_tampering(keys[2], 'u');
+		}
+		for (j = 0; j < 4; j++)
+			free(keys[j]);
+	}
+}
+
 /* unhex - decode an even-length hex string into out; the length */
 static size_t
 unhex(const char *hex, unsigned char *out)
@@ -388,6 +441,7 @@ test_classify(void **state)
 		  "HU-20261128-0042" },
 		{ "note+hu-1@" DOMAIN, 0, CM_ADDR_NOTE, "hu-1" },
 		{ "bounce+xyz@" DOMAIN, 0, CM_ADDR_BOUNCE, "xyz" },
+		{ "Officer+xyz@" DOMAIN, 0, CM_ADDR_OFFICER, "xyz" },
 		{ "REPLY+ABC@MAIL.EXAMPLE.POLICE.UK", 0, CM_ADDR_REPLY, "ABC" },
 		{ "Case+X@Mail.Example.Police.UK", 0, CM_ADDR_CASE, "X" },
 		{ "<reply+abc@" DOMAIN ">", 0, CM_ADDR_REPLY, "abc" },
@@ -674,6 +728,7 @@ main(void)
 		cmocka_unit_test(test_reply_tamper),
 		cmocka_unit_test(test_bounce_tamper),
 		cmocka_unit_test(test_kind_and_secret),
+		cmocka_unit_test(test_officer_unsub),
 		cmocka_unit_test(test_crafted),
 		cmocka_unit_test(test_classify),
 		cmocka_unit_test(test_valid),
