@@ -25,6 +25,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct stat;
+
 /* Return codes of actions: 0 success, or one of these. */
 #define CM_ERR (-1)    /* permanent: a retry cannot help */
 #define CM_ETEMP (-2)  /* transient: busy, locked, disk full, I/O */
@@ -100,6 +102,17 @@ bool cm_utf8_valid(const char *p, size_t len);
  */
 char *cm_utf8_clean(const char *p, size_t len);
 
+/*
+ * cm_str_strip_bidi - remove in place the Unicode bidirectional
+ * formatting characters from the UTF-8 string s: the embeddings and
+ * overrides U+202A..U+202E, the isolates U+2066..U+2069 and the marks
+ * U+200E, U+200F and U+061C. Text from outside that reaches a mail
+ * header (a victim's chosen name in the officer's subject) could
+ * otherwise show its words in an order that hides what they say.
+ * Returns s.
+ */
+char *cm_str_strip_bidi(char *s);
+
 /* cm_mem_has_any - true if buf[0..n) contains one of the strings
  * list[0..count) (memmem each: linear in n for a fixed list) */
 bool cm_mem_has_any(const char *buf, size_t n, const char *const *list,
@@ -122,6 +135,33 @@ int cm_read_fd(int fd, size_t max, char **data_r, size_t *len_r);
 /* cm_read_file - cm_read_fd on a path; CM_ENOENT if it does not exist */
 int cm_read_file(const char *path, size_t max, char **data_r,
 		 size_t *len_r);
+/*
+ * cm_open_regular - open path read-only without following a symbolic
+ * link in its last component and without blocking on a FIFO, then make
+ * sure on the open descriptor (fstat, no stat-then-open race) that it
+ * is a regular file. *fd_r gets the descriptor (caller closes it),
+ * *st_r (may be NULL) its fstat. Returns 0, CM_ENOENT (no such file),
+ * CM_ETEMP (a retry could help: permissions, I/O, no descriptors) or
+ * CM_ERR (a symbolic link, FIFO, device, socket or directory), with
+ * *error_r naming the file (borrowed until this thread's next call of
+ * cm_open_regular or cm_read_private_file).
+ */
+int cm_open_regular(const char *path, int *fd_r, struct stat *st_r,
+		    const char **error_r);
+/*
+ * cm_read_private_file - the whole of a file that only its owner may
+ * use (the server secret, a password or key file): opened as
+ * cm_open_regular does, refused when its mode gives group or others any
+ * access, or when it holds more than max bytes. *data_r gets the bytes,
+ * NUL-terminated (caller frees with cm_wipe_free(*data_r, *len_r)), and
+ * *len_r their number. Returns 0, CM_ENOENT, CM_ETEMP or CM_ERR with
+ * *error_r as for cm_open_regular; on failure *data_r is NULL.
+ */
+int cm_read_private_file(const char *path, size_t max, char **data_r,
+			 size_t *len_r, const char **error_r);
+/* cm_wipe_free - overwrite len bytes of p with zeros, then free it;
+ * NULL is fine */
+void cm_wipe_free(char *p, size_t len);
 /* cm_write_all - write all len bytes; 0 or -1 with errno */
 int cm_write_all(int fd, const void *p, size_t len);
 /* cm_fsync_dir - fsync the directory at path; 0 or -1 with errno */

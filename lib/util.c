@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -504,6 +505,204 @@ cm_read_file(const char *path, size_t max, char **data_r, size_t *len_r)
 	close(fd);
 	errno = saved;
 	return ret;
+}
+
+/* bidi_len - the byte length of the bidi control at p, or 0 */
+static size_t
+bidi_len(const unsigned char *p)
+{
+	if (p[0] == 0xd8 && p[1] == 0x9c) /* U+061C arabic letter mark */
+		return 2;
+	if (p[0] != 0xe2 || (p[1] != 0x80 && p[1] != 0x81) || p[2] == 0)
+		return 0;
+	if (p[1] == 0x80 && (p[2] == 0x8e || p[2] == 0x8f ||
+			     (p[2] >= 0xaa && p[2] <= 0xae)))
+		return 3; /* U+200E, U+200F, U+202A..U+202E */
+	if (p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9)
+		return 3; /* U+2066..U+2069 */
+	return 0;
+}
+
+/* cm_str_strip_bidi - drop bidi controls from s in place */
+char *
+cm_str_strip_bidi(char *s)
+{
+	unsigned char *r = (unsigned char *)s, *w = r;
+	size_t n;
+
+	if (s == NULL)
+		return s;
+	while (*r != '\0') {
+		if ((*r == 0xd8 || *r == 0xe2) && (n = bidi_len(r)) > 0) {
+			r += n;
+			continue;
+		}
+		*w++ = *r++;
+	}
+	*w = '\0';
+	return s;
+}
+
+/* the message of the last cm_open_regular or cm_read_private_file
+ * failure in this thread (the sender builds and reads on two threads) */
+static _Thread_local char file_err[1024];
+
+/* file_error - format file_err and point *error_r at it */
+static void CM_ATTR_PRINTF(2, 3)
+file_error(const char **error_r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(file_err, sizeof(file_err), fmt, ap);
+	va_end(ap);
+	if (error_r != NULL)
+		*error_r = file_err;
+}
+
+/* file_type - what a non-regular file is, for a message */
+static const char *
+file_type(mode_t mode)
+{
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	if (S_ISCHR(mode) || S_ISBLK(mode))
+		return "a device";
+	if (S_ISLNK(mode))
+		return "a symbolic link";
+	return "not a regular file";
+}
+
+/* cm_open_regular - open a regular file, never a link, FIFO or device */
+int
+cm_open_regular(const char *path, int *fd_r, struct stat *st_r,
+		const char **error_r)
+{
+	struct stat sb;
+	int fd, e, ret = CM_ERR;
+
+	*fd_r = -1;
+	/* O_NONBLOCK: opening a FIFO for reading would wait for a writer;
+	 * O_NOFOLLOW: a link planted in place of the file is refused, not
+	 * followed to whatever it names */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW |
+				O_NONBLOCK);
+	if (fd < 0) {
+		e = errno;
+		if (e == ELOOP) {
+			file_error(error_r, "%s is a symbolic link: it is not "
+				   "followed", path);
+			ret = CM_ERR;
+		} else if (e == ENXIO || e == ENODEV) {
+			file_error(error_r, "%s is not a regular file", path);
+			ret = CM_ERR;
+		} else {
+			file_error(error_r, "%s: cannot open: %s", path,
+				   strerror(e));
+			ret = e == ENOENT ? CM_ENOENT
+			      : cm_errno_is_temp(e) ? CM_ETEMP
+						    : CM_ERR;
+		}
+		errno = e;
+		goto out;
+	}
+	if (fstat(fd, &sb) < 0) {
+		e = errno;
+		file_error(error_r, "%s: cannot stat: %s", path, strerror(e));
+		ret = cm_errno_is_temp(e) ? CM_ETEMP : CM_ERR;
+		errno = e;
+		goto out;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		file_error(error_r, "%s is %s, not a regular file", path,
+			   file_type(sb.st_mode));
+		ret = CM_ERR;
+		goto out;
+	}
+	if (st_r != NULL)
+		*st_r = sb;
+	*fd_r = fd;
+	fd = -1;
+	ret = 0;
+out:
+	if (fd >= 0) {
+		e = errno;
+		(void)close(fd);
+		errno = e;
+	}
+	return ret;
+}
+
+/* cm_read_private_file - a secret's bytes, from an owner-only file */
+int
+cm_read_private_file(const char *path, size_t max, char **data_r,
+		     size_t *len_r, const char **error_r)
+{
+	struct stat sb;
+	char *p = NULL;
+	size_t len = 0;
+	ssize_t n;
+	int fd = -1, e, ret;
+
+	*data_r = NULL;
+	*len_r = 0;
+	if ((ret = cm_open_regular(path, &fd, &sb, error_r)) < 0)
+		goto out;
+	ret = CM_ERR;
+	if ((sb.st_mode & 077) != 0) {
+		file_error(error_r, "%s is mode %04o: it must not be readable "
+			   "by group or others, nor writable (chmod 600)",
+			   path, (unsigned int)(sb.st_mode & 07777));
+		goto out;
+	}
+	/* one allocation, never grown: realloc would leave copies of the
+	 * secret behind in freed memory */
+	p = cm_xmalloc(max + 2);
+	for (;;) {
+		n = read(fd, p + len, max + 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			e = errno;
+			file_error(error_r, "%s: cannot read: %s", path,
+				   strerror(e));
+			ret = cm_errno_is_temp(e) ? CM_ETEMP : CM_ERR;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len > max) {
+			file_error(error_r, "%s is larger than %zu bytes",
+				   path, max);
+			goto out;
+		}
+	}
+	p[len] = '\0';
+	*data_r = p;
+	*len_r = len;
+	p = NULL;
+	ret = 0;
+out:
+	if (p != NULL)
+		cm_wipe_free(p, max + 2);
+	if (fd >= 0)
+		(void)close(fd);
+	return ret;
+}
+
+/* cm_wipe_free - zero, then free */
+void
+cm_wipe_free(char *p, size_t len)
+{
+	if (p == NULL)
+		return;
+	explicit_bzero(p, len);
+	free(p);
 }
 
 /* cm_write_all - write everything, retrying short writes */

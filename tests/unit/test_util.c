@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "cm_log.h"
@@ -176,6 +177,155 @@ test_read_fd_limit(void **state)
 	assert_int_equal(cm_read_file(path, 10, &data, &len), CM_ENOENT);
 }
 
+/* test_strip_bidi - bidi controls go, everything else stays */
+static void
+test_strip_bidi(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} rows[] = {
+		{ "Alex Smith", "Alex Smith" },
+		{ "\xe2\x80\xae" "evil\xe2\x80\xac", "evil" },   /* RLO..PDF */
+		{ "a\xe2\x80\xaa" "b\xe2\x80\xab" "c\xe2\x80\xad" "d", "abcd" },
+		{ "\xe2\x81\xa6x\xe2\x81\xa7y\xe2\x81\xa8z\xe2\x81\xa9", "xyz" },
+		{ "l\xe2\x80\x8er\xe2\x80\x8f.", "lr." },      /* LRM, RLM */
+		{ "\xd8\x9c\xd8\xa7", "\xd8\xa7" },            /* ALM, alef */
+		{ "caf\xc3\xa9 \xe2\x82\xac", "caf\xc3\xa9 \xe2\x82\xac" },
+		{ "\xe2\x80\x94 dash", "\xe2\x80\x94 dash" },   /* em dash */
+		{ "\xe2\x81\xa5", "\xe2\x81\xa5" },             /* U+2065 */
+		{ "cut \xe2\x80", "cut \xe2\x80" },               /* truncated */
+		{ "", "" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < CM_ARRAY_SIZE(rows); i++) {
+		char *s = cm_xstrdup(rows[i].in);
+
+		if (strcmp(cm_str_strip_bidi(s), rows[i].out) != 0)
+			fail_msg("row %zu: got \"%s\"", i, s);
+		free(s);
+	}
+}
+
+/* test_open_regular - links, FIFOs and directories are refused at once */
+static void
+test_open_regular(void **state)
+{
+	char dir[] = "/tmp/cm_util_dirXXXXXX";
+	char reg[300], lnk[300], fifo[300], gone[300];
+	const char *err = NULL;
+	struct stat sb;
+	int fd = -1;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(reg, sizeof(reg), "%s/reg", dir);
+	snprintf(lnk, sizeof(lnk), "%s/lnk", dir);
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	snprintf(gone, sizeof(gone), "%s/gone", dir);
+	fd = open(reg, O_CREAT | O_WRONLY, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(cm_write_all(fd, "abc", 3), 0);
+	close(fd);
+	assert_int_equal(symlink(reg, lnk), 0);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+
+	assert_int_equal(cm_open_regular(reg, &fd, &sb, &err), 0);
+	assert_true(fd >= 0);
+	assert_int_equal(sb.st_size, 3);
+	close(fd);
+	assert_int_equal(cm_open_regular(lnk, &fd, NULL, &err), CM_ERR);
+	assert_int_equal(fd, -1);
+	assert_non_null(strstr(err, "symbolic link"));
+	assert_non_null(strstr(err, lnk));
+	/* a FIFO without a writer: refused, not waited on */
+	assert_int_equal(cm_open_regular(fifo, &fd, NULL, &err), CM_ERR);
+	assert_non_null(strstr(err, "FIFO"));
+	assert_int_equal(cm_open_regular(dir, &fd, NULL, &err), CM_ERR);
+	assert_non_null(strstr(err, "directory"));
+	assert_int_equal(cm_open_regular(gone, &fd, NULL, &err), CM_ENOENT);
+	unlink(reg);
+	unlink(lnk);
+	unlink(fifo);
+	rmdir(dir);
+}
+
+/* test_read_private - owner-only regular files, bounded */
+static void
+test_read_private(void **state)
+{
+	static const struct {
+		mode_t mode;
+		int rc;
+		const char *shown;
+	} rows[] = {
+		{ 0600, 0, NULL },       { 0400, 0, NULL },
+		{ 0644, CM_ERR, "0644" }, { 0640, CM_ERR, "0640" },
+		{ 0604, CM_ERR, "0604" }, { 0620, CM_ERR, "0620" },
+		{ 0602, CM_ERR, "0602" }, { 0666, CM_ERR, "0666" },
+	};
+	char dir[] = "/tmp/cm_util_privXXXXXX";
+	char path[300], lnk[300], fifo[300];
+	const char *err = NULL;
+	char *data = NULL;
+	size_t len = 0;
+	int fd;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/pw", dir);
+	snprintf(lnk, sizeof(lnk), "%s/lnk", dir);
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	fd = open(path, O_CREAT | O_WRONLY, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(cm_write_all(fd, "hunter2\n", 8), 0);
+	close(fd);
+	for (size_t i = 0; i < CM_ARRAY_SIZE(rows); i++) {
+		int rc;
+
+		assert_int_equal(chmod(path, rows[i].mode), 0);
+		err = NULL;
+		rc = cm_read_private_file(path, 100, &data, &len, &err);
+		if (rc != rows[i].rc)
+			fail_msg("row %zu: mode %04o: rc %d (%s)", i,
+				 (unsigned)rows[i].mode, rc,
+				 err ? err : "-");
+		if (rc == 0) {
+			assert_int_equal(len, 8);
+			assert_string_equal(data, "hunter2\n");
+		} else {
+			assert_null(data);
+			if (strstr(err, rows[i].shown) == NULL ||
+			    strstr(err, path) == NULL ||
+			    strstr(err, "chmod 600") == NULL)
+				fail_msg("row %zu: unhelpful error: %s", i,
+					 err);
+		}
+		cm_wipe_free(data, len);
+		data = NULL;
+	}
+	assert_int_equal(chmod(path, 0600), 0);
+	assert_int_equal(cm_read_private_file(path, 7, &data, &len, &err),
+			 CM_ERR);
+	assert_null(data);
+	assert_non_null(strstr(err, "larger than 7 bytes"));
+	assert_int_equal(cm_read_private_file(path, 8, &data, &len, &err), 0);
+	cm_wipe_free(data, len);
+	assert_int_equal(symlink(path, lnk), 0);
+	assert_int_equal(cm_read_private_file(lnk, 100, &data, &len, &err),
+			 CM_ERR);
+	assert_non_null(strstr(err, "symbolic link"));
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_int_equal(cm_read_private_file(fifo, 100, &data, &len, &err),
+			 CM_ERR);
+	unlink(path);
+	assert_int_equal(cm_read_private_file(path, 100, &data, &len, &err),
+			 CM_ENOENT);
+	unlink(lnk);
+	unlink(fifo);
+	rmdir(dir);
+}
+
 /* test_fatal_status - cm_fatal exits with the chosen status */
 static void
 test_fatal_status(void **state)
@@ -208,6 +358,9 @@ main(void)
 		cmocka_unit_test(test_buf_max),
 		cmocka_unit_test(test_sanitize),
 		cmocka_unit_test(test_read_fd_limit),
+		cmocka_unit_test(test_strip_bidi),
+		cmocka_unit_test(test_open_regular),
+		cmocka_unit_test(test_read_private),
 		cmocka_unit_test(test_fatal_status),
 	};
 
