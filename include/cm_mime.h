@@ -50,10 +50,14 @@ struct cm_msg {
 	char *from;
 	char *from_name; /* display name, decoded; may be NULL */
 	char *to;        /* first To address */
+	char **to_all;   /* every To addr-spec, in order (at most 100) */
+	size_t n_to_all;
+	char **cc_all;   /* every Cc addr-spec, in order (at most 100) */
+	size_t n_cc_all;
 	char *reply_to;
 	char *return_path; /* "" for the null path "<>" (a bounce) */
 	char *x_original_to;
-	char *delivered_to;
+	char *delivered_to; /* the topmost one: the receiving server's */
 	char *subject;     /* decoded; may be NULL */
 	char *date;        /* as given; may be NULL */
 	char *message_id;  /* without angle brackets */
@@ -75,9 +79,16 @@ struct cm_msg {
 	char *x_auto_response_suppress;
 	char *list_id;
 
-	/* Authentication-Results header values, in order */
+	/* Authentication-Results header values, top-down, and for each
+	 * the number of Received headers standing above it */
 	char **auth_results;
+	size_t *auth_results_above;
 	size_t n_auth_results;
+
+	/* the "by" host of each top-level Received header, top-down (the
+	 * first 1000), lower case; "" when it has no parsable by clause */
+	char **received_by;
+	size_t n_received;
 
 	/* content type of the top part, "multipart/report" etc. */
 	char *content_type;

@@ -30,9 +30,12 @@
  *	2. GMime parses the bytes in place (no copy) with RFC 2047
  *	   workarounds and the fallback charsets utf-8, windows-1252 for
  *	   undeclared 8-bit headers. The facts of struct cm_msg are taken
- *	   from the tree: addresses (first mailbox, domain lower-cased),
- *	   subject, ids, auto-reply signals (RFC 3834), the
- *	   Authentication-Results values, the body (the first inline
+ *	   from the tree: addresses (first mailbox, domain lower-cased;
+ *	   every mailbox of To and of Cc), subject, ids, auto-reply
+ *	   signals (RFC 3834), the trace (the Authentication-Results
+ *	   values with the number of Received headers above each, and the
+ *	   "by" host of each Received, so that cm_authres can tell the
+ *	   border's fields from the sender's), the body (the first inline
  *	   text/plain that is not blank, else the first inline text/html
  *	   through cm_html_to_text; parts inside a forwarded message/rfc822
  *	   only when there is nothing outside) and the attachments (every
@@ -85,6 +88,9 @@
 #define MAX_CHARSET 64       /* bytes of a charset name */
 #define MAX_SECTIONS 64      /* RFC 2231 sections of a boundary */
 #define MAX_TEXT_ALL (1024 * 1024) /* bytes of cm_msg.text_all */
+#define MAX_RECEIVED 1000    /* Received headers whose by-host is kept */
+#define MAX_HOST 255         /* bytes of a Received by-host */
+#define MAX_ADDRS 100        /* addresses kept of To, and of Cc */
 
 /* The error text handed out through error_r. */
 static _Thread_local char errbuf[512];
@@ -1278,6 +1284,118 @@ header_addr(GMimeObject *obj, GMimeParserOptions *opts, const char *name)
 	return a;
 }
 
+/* all_mailboxes - append the addr-spec of each mailbox of list (looking
+ * into groups) to the *n strings of *v, until there are max */
+static void
+all_mailboxes(InternetAddressList *list, int depth, char ***v, size_t *n,
+	      size_t max)
+{
+	InternetAddress *ia;
+	char *a;
+	int i, k;
+
+	if (list == NULL || depth > 2)
+		return;
+	k = internet_address_list_length(list);
+	for (i = 0; i < k && *n < max; i++) {
+		ia = internet_address_list_get_address(list, i);
+		if (INTERNET_ADDRESS_IS_MAILBOX(ia)) {
+			a = addr_spec(INTERNET_ADDRESS_MAILBOX(ia));
+			if (a != NULL)
+				add_str(v, n, a);
+		} else if (INTERNET_ADDRESS_IS_GROUP(ia)) {
+			all_mailboxes(internet_address_group_get_members(
+					      INTERNET_ADDRESS_GROUP(ia)),
+				      depth + 1, v, n, max);
+		}
+	}
+}
+
+/* rcv_word_end - end of the Received word at p[i]: up to white space, a
+ * comment or ';', a quoted string inside it taken whole */
+static size_t
+rcv_word_end(const char *p, size_t i, size_t n)
+{
+	while (i < n && p[i] != ' ' && p[i] != '\t' && p[i] != '\r' &&
+	       p[i] != '\n' && p[i] != '(' && p[i] != ';') {
+		if (p[i] == '"') {
+			for (i++; i < n && p[i] != '"'; i++)
+				if (p[i] == '\\' && i + 1 < n)
+					i++;
+		}
+		if (i < n)
+			i++;
+	}
+	return i;
+}
+
+/* rcv_host - p[0..len) lower-cased if it is a plausible host name or
+ * address literal, else ""; caller frees */
+static char *
+rcv_host(const char *p, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len > MAX_HOST)
+		return cm_xstrdup("");
+	for (i = 0; i < len; i++)
+		if (!((p[i] >= 'a' && p[i] <= 'z') ||
+		      (p[i] >= 'A' && p[i] <= 'Z') ||
+		      (p[i] >= '0' && p[i] <= '9') || p[i] == '.' ||
+		      p[i] == '-' || p[i] == '_' || p[i] == '[' ||
+		      p[i] == ']' || p[i] == ':'))
+			return cm_xstrdup("");
+	return cm_str_lower(cm_xstrndup(p, len));
+}
+
+/*
+ * received_by - the host of the "by" clause of a Received value, lower
+ * case, or "" when there is none before the ';' of the date; caller
+ * frees. Comments are skipped and the value of every other clause
+ * (from, via, with, id, for) is stepped over, so that "from by" or a
+ * "by" in a comment is not taken for the clause (RFC 5322 section
+ * 3.6.7, RFC 5321 section 4.4).
+ */
+static char *
+received_by(const char *v)
+{
+	static const char *const clauses[] = {"from", "via", "with", "id",
+					      "for"};
+	size_t n = strlen(v), i = 0, start, k;
+	char *host = NULL;
+
+	while (host == NULL) {
+		i = skip_cfws(v, i, n);
+		if (i >= n || v[i] == ';') {
+			host = cm_xstrdup("");
+			break;
+		}
+		start = i;
+		i = rcv_word_end(v, i, n);
+		if (i == start) {
+			i++; /* a stray ')' */
+			continue;
+		}
+		if (i - start == 2 && strncasecmp(v + start, "by", 2) == 0) {
+			i = skip_cfws(v, i, n);
+			start = i;
+			i = rcv_word_end(v, i, n);
+			host = rcv_host(v + start, i - start);
+			break;
+		}
+		for (k = 0; k < CM_ARRAY_SIZE(clauses); k++)
+			if (strlen(clauses[k]) == i - start &&
+			    strncasecmp(v + start, clauses[k], i - start) == 0)
+				break;
+		if (k < CM_ARRAY_SIZE(clauses)) {
+			i = skip_cfws(v, i, n);
+			if (i < n && v[i] != ';')
+				i = rcv_word_end(v, i, n);
+		}
+	}
+	return host;
+}
+
 /* ids - message ids of a References/In-Reply-To value (at most max) */
 static void
 ids(GMimeParserOptions *opts, const char *v, size_t max, char ***out,
@@ -1330,9 +1448,9 @@ fill_headers(struct cm_msg *m, GMimeMessage *message,
 	GMimeHeader *h;
 	InternetAddressMailbox *mb;
 	char **irt = NULL;
-	size_t n_irt = 0;
+	size_t n_irt = 0, n_rcv = 0;
 	int k, count;
-	const char *name;
+	const char *name, *raw;
 
 	mb = first_mailbox(g_mime_message_get_from(message), 0);
 	m->from = addr_spec(mb);
@@ -1344,10 +1462,16 @@ fill_headers(struct cm_msg *m, GMimeMessage *message,
 		m->from_name = NULL;
 	}
 	m->to = addr_spec(first_mailbox(g_mime_message_get_to(message), 0));
+	all_mailboxes(g_mime_message_get_to(message), 0, &m->to_all,
+		      &m->n_to_all, MAX_ADDRS);
+	all_mailboxes(g_mime_message_get_cc(message), 0, &m->cc_all,
+		      &m->n_cc_all, MAX_ADDRS);
 	m->reply_to = addr_spec(first_mailbox(
 		g_mime_message_get_reply_to(message), 0));
 	m->return_path = header_addr(obj, opts, "Return-Path");
 	m->x_original_to = header_addr(obj, opts, "X-Original-To");
+	/* GMime hands out the first field of a name: the topmost, which
+	 * the receiving server prepended; lower ones came with the message */
 	m->delivered_to = header_addr(obj, opts, "Delivered-To");
 	m->subject = clean_value(g_mime_message_get_subject(message));
 	m->date = get_header(obj, "Date");
@@ -1373,10 +1497,25 @@ fill_headers(struct cm_msg *m, GMimeMessage *message,
 			continue;
 		if (vendor_autoreply(name))
 			m->x_autoreply = true;
-		if (strcasecmp(name, "Authentication-Results") == 0)
+		if (strcasecmp(name, "Authentication-Results") == 0) {
+			m->auth_results_above = cm_xrealloc(
+				m->auth_results_above,
+				(m->n_auth_results + 1) *
+					sizeof(*m->auth_results_above));
+			m->auth_results_above[m->n_auth_results] = n_rcv;
 			add_str(&m->auth_results, &m->n_auth_results,
 				clean_value(g_mime_header_get_value(h) != NULL ?
 					    g_mime_header_get_value(h) : ""));
+		}
+		if (strcasecmp(name, "Received") == 0) {
+			raw = g_mime_header_get_raw_value(h);
+			if (raw == NULL)
+				raw = g_mime_header_get_value(h);
+			if (m->n_received < MAX_RECEIVED)
+				add_str(&m->received_by, &m->n_received,
+					received_by(raw != NULL ? raw : ""));
+			n_rcv++;
+		}
 	}
 	if (count == 0 && (g_mime_message_get_mime_part(message) == NULL ||
 			   g_mime_header_list_get_count(
@@ -1927,6 +2066,8 @@ cm_msg_free(struct cm_msg **mp)
 	free(m->from);
 	free(m->from_name);
 	free(m->to);
+	free_strv(m->to_all, m->n_to_all);
+	free_strv(m->cc_all, m->n_cc_all);
 	free(m->reply_to);
 	free(m->return_path);
 	free(m->x_original_to);
@@ -1948,6 +2089,8 @@ cm_msg_free(struct cm_msg **mp)
 	free(m->x_auto_response_suppress);
 	free(m->list_id);
 	free_strv(m->auth_results, m->n_auth_results);
+	free(m->auth_results_above);
+	free_strv(m->received_by, m->n_received);
 	free(m->content_type);
 	free(m->report_type);
 	free_strv(m->defects, m->n_defects);

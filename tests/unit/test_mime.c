@@ -420,7 +420,206 @@ test_headers(void **state)
 	assert_int_equal(m->n_auth_results, 2);
 	assert_string_equal(m->auth_results[0], "mx.example; dkim=pass");
 	assert_string_equal(m->auth_results[1], "other.example; spf=fail");
+	assert_int_equal(m->auth_results_above[0], 0);
+	assert_int_equal(m->n_received, 0);
+	assert_int_equal(m->n_to_all, 2);
+	assert_string_equal(m->to_all[1], "b@c.example");
+	assert_int_equal(m->n_cc_all, 0);
 	cm_msg_free(&m);
+}
+
+/* One message and its trace and recipient facts; each list is written
+ * as its entries each followed by '|' ("" for none); NULL: not checked. */
+struct tcase {
+	const char *raw;
+	const char *received;     /* received_by */
+	const char *above;        /* auth_results_above */
+	const char *to_all;
+	const char *cc_all;
+	const char *delivered_to; /* "" for absent */
+};
+
+static const struct tcase tcases[] = {
+	/* 0: two Delivered-To (the lower one came with the message),
+	 * several Received, A-R above and below Received, To and Cc
+	 * with a group */
+	{"Delivered-To: case+hu-1@cases.example\n"
+	 "Received: from mx.police.example (mx.police.example [192.0.2.1])\n"
+	 "\tby mail.cases.example (Postfix) with ESMTPS id 4AB;\n"
+	 "\tMon, 1 Jan 2024 10:00:02 +0000\n"
+	 "Authentication-Results: mx.police.example;\n"
+	 "\tdmarc=fail header.from=police.example\n"
+	 "Received: from evil.example (evil.example [198.51.100.9])\n"
+	 "\tby MX.Police.Example (Postfix) with ESMTP id 1;\n"
+	 "\tMon, 1 Jan 2024 10:00:01 +0000\n"
+	 "Authentication-Results: mx.police.example; dmarc=pass "
+	 "header.from=police.example\n"
+	 "Delivered-To: case+hu-2@cases.example\n"
+	 "Received: from x by mx.police.example; Mon, 1 Jan 2024 10:00 "
+	 "+0000\n"
+	 "From: oic@police.example\n"
+	 "To: A <a@cases.example>, b@Other.EXAMPLE\n"
+	 "Cc: c@cases.example, Group: d@x.example, E <e@Y.example>;,\n"
+	 " f@z.example\n"
+	 "\n"
+	 "hi\n",
+	 "mail.cases.example|mx.police.example|mx.police.example|", "1|2|",
+	 "a@cases.example|b@other.example|",
+	 "c@cases.example|d@x.example|e@y.example|f@z.example|",
+	 "case+hu-1@cases.example"},
+	/* 1: no Received: A-R fields with none above them */
+	{"Authentication-Results: a.example; none\n"
+	 "Authentication-Results: b.example; none\n"
+	 "From: a@b.example\n"
+	 "\n"
+	 "hi\n",
+	 "", "0|0|", "", "", ""},
+	/* 2: a "from" value "by", and a "by" in a comment, are no clause */
+	{"Received: from by (by evil.example) by (Postfix)\n"
+	 "\tMX.Example.ORG (x) with ESMTP; Mon, 1 Jan 2024 10:00 +0000\n"
+	 "From: a@b.example\n\nhi\n",
+	 "mx.example.org|", "", NULL, NULL, NULL},
+	/* 3: by only in a comment, or in other clauses' values, or after
+	 * the date; an address literal */
+	{"Received: (qmail 1234 invoked by uid 0); Mon, 1 Jan 2024\n"
+	 "Received: from a with by id by for by; by x.example\n"
+	 "Received: by [192.0.2.7] with SMTP; Mon, 1 Jan 2024\n"
+	 "Received: from x (unterminated by mx.example\n"
+	 "From: a@b.example\n\nhi\n",
+	 "||[192.0.2.7]||", "", NULL, NULL, NULL},
+	/* 4: hostile by-hosts are "" */
+	{"Received: by \"evil host\"@x.example; Mon, 1 Jan 2024\n"
+	 "Received: by <script>x</script>; Mon, 1 Jan 2024\n"
+	 "Received: by =?utf-8?q?mx.police.example?= ; Mon, 1 Jan 2024\n"
+	 "Received: by\n"
+	 "Received: by mx.p\xc3\xb6lice.example; Mon, 1 Jan 2024\n"
+	 "Received: from x by "
+	 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	 ".example; Mon, 1 Jan 2024\n"
+	 "From: a@b.example\n\nhi\n",
+	 "||||||", "", NULL, NULL, NULL},
+	/* 5: an unparsable topmost Delivered-To is not replaced by a
+	 * lower one; empty To, Cc of only a group */
+	{"Delivered-To: <>\n"
+	 "Delivered-To: case+hu-2@cases.example\n"
+	 "From: a@b.example\n"
+	 "To: undisclosed-recipients:;\n"
+	 "Cc: Team: x@Cases.Example;\n"
+	 "\n"
+	 "hi\n",
+	 "", "", "", "x@cases.example|", ""},
+};
+
+/* joined - the strings v[0..n) each followed by '|'; caller frees */
+static char *
+joined(char *const *v, size_t n)
+{
+	struct cm_buf b;
+
+	cm_buf_init(&b, 0);
+	for (size_t i = 0; i < n; i++) {
+		cm_buf_puts(&b, v[i]);
+		cm_buf_putc(&b, '|');
+	}
+	return cm_buf_steal(&b);
+}
+
+/* joined_sizes - the numbers v[0..n) each followed by '|' */
+static char *
+joined_sizes(const size_t *v, size_t n)
+{
+	struct cm_buf b;
+
+	cm_buf_init(&b, 0);
+	for (size_t i = 0; i < n; i++)
+		cm_buf_printf(&b, "%zu|", v[i]);
+	return cm_buf_steal(&b);
+}
+
+/* check_list - got against want (NULL: not checked) for row i */
+static void
+check_list(size_t i, const char *what, char *got, const char *want)
+{
+	if (want != NULL && strcmp(got, want) != 0) {
+		print_error("row %zu: %s \"%s\", want \"%s\"\n", i, what, got,
+			    want);
+		free(got);
+		fail();
+	}
+	free(got);
+}
+
+/* test_trace - Received by-hosts, A-R positions, To/Cc, Delivered-To */
+static void
+test_trace(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < CM_ARRAY_SIZE(tcases); i++) {
+		const struct tcase *c = &tcases[i];
+		struct cm_msg *m = NULL;
+		const char *error = NULL;
+
+		if (cm_mime_parse(c->raw, strlen(c->raw), NULL, &m,
+				  &error) != 0)
+			fail_msg("row %zu: parse: %s", i, error);
+		check_list(i, "received_by",
+			   joined(m->received_by, m->n_received),
+			   c->received);
+		check_list(i, "auth_results_above",
+			   joined_sizes(m->auth_results_above,
+					m->n_auth_results),
+			   c->above);
+		check_list(i, "to_all", joined(m->to_all, m->n_to_all),
+			   c->to_all);
+		check_list(i, "cc_all", joined(m->cc_all, m->n_cc_all),
+			   c->cc_all);
+		if (c->delivered_to != NULL &&
+		    strcmp(m->delivered_to != NULL ? m->delivered_to : "",
+			   c->delivered_to) != 0)
+			fail_msg("row %zu: delivered_to %s", i,
+				 m->delivered_to);
+		cm_msg_free(&m);
+	}
+}
+
+/* test_trace_limits - at most 1000 Received by-hosts and 100 To and
+ * 100 Cc addresses are kept; A-R positions still count every
+ * Received */
+static void
+test_trace_limits(void **state)
+{
+	struct cm_msg *m = NULL;
+	const char *error = NULL;
+	struct cm_buf b;
+	size_t i;
+
+	(void)state;
+	cm_buf_init(&b, 0);
+	for (i = 0; i < 1005; i++)
+		cm_buf_printf(&b, "Received: from a by h%zu.example; x\n", i);
+	cm_buf_puts(&b, "Authentication-Results: mx.example; none\n"
+			"From: a@b.example\nTo: u0@x.example");
+	for (i = 1; i < 150; i++)
+		cm_buf_printf(&b, ",\n u%zu@x.example", i);
+	cm_buf_puts(&b, "\nCc: c0@x.example");
+	for (i = 1; i < 150; i++)
+		cm_buf_printf(&b, ",\n c%zu@x.example", i);
+	cm_buf_puts(&b, "\n\nhi\n");
+	assert_int_equal(cm_mime_parse(b.data, b.len, NULL, &m, &error), 0);
+	assert_int_equal(m->n_received, 1000);
+	assert_string_equal(m->received_by[0], "h0.example");
+	assert_string_equal(m->received_by[999], "h999.example");
+	assert_int_equal(m->n_auth_results, 1);
+	assert_int_equal(m->auth_results_above[0], 1005);
+	assert_int_equal(m->n_to_all, 100);
+	assert_string_equal(m->to_all[99], "u99@x.example");
+	assert_int_equal(m->n_cc_all, 100);
+	assert_string_equal(m->cc_all[99], "c99@x.example");
+	cm_msg_free(&m);
+	cm_buf_free(&b);
 }
 
 /* test_absent - absent headers are NULL, the null path is "" */
@@ -903,6 +1102,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_headers),
+		cmocka_unit_test(test_trace),
+		cmocka_unit_test(test_trace_limits),
 		cmocka_unit_test(test_absent),
 		cmocka_unit_test(test_no_headers),
 		cmocka_unit_test(test_long_line),
