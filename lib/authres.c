@@ -5,63 +5,335 @@
  *	See cm_authres.h.
  *
  * DESCRIPTION
- *	A small linear parser: comments (nested parentheses) and quoted
- *	strings are dropped, the field is split on ';', the first element
- *	is the authserv-id (with an optional version), each other element
- *	is "method=result" followed by "ptype.property=value" pairs.
- *	RFC 8601, RFC 7489 (DMARC), RFC 6376 (DKIM).
+ *	Which fields count. The border MTA prepends its
+ *	Authentication-Results field and its Received header to a message
+ *	it takes in, so everything below the Received it wrote on receipt
+ *	came from the sender. That Received is the bottom-most one whose
+ *	"by" host is a trusted authserv-id (internal hops after the border,
+ *	a content filter re-injecting the message, add more above it);
+ *	when no Received names a trusted host, only the fields above the
+ *	topmost Received count, and with no Received at all none does.
+ *	Among the fields that count, the topmost with a trusted
+ *	authserv-id decides alone: a forged field further down, even one
+ *	standing above a forged Received, is never consulted while the
+ *	border's own is there.
+ *
+ *	The parser is a recursive descent over RFC 8601 section 2.2:
+ *
+ *	  authserv-id [version] ( "; none" / 1*( ";" resinfo ) )
+ *	  resinfo  = method ["/" version] "=" result [reason] *propspec
+ *	  propspec = ptype "." property "=" pvalue
+ *	  pvalue   = token / quoted-string / [local-part] "@" domain
+ *
+ *	with CFWS (nested comments with quoted pairs, white space) allowed
+ *	between the parts. A quoted string is one value: a ';' or '=' in it
+ *	is data. A ';' separates results only outside quotes and comments.
+ *	An element that does not parse counts for no pass (its dmarc=fail
+ *	still counts); a deciding field whose head does not parse is a
+ *	fail.
+ *
+ *	RFC 8601 (Authentication-Results), RFC 2045 (token, value),
+ *	RFC 5322 (CFWS, quoted-string), RFC 7489 (DMARC, header.from),
+ *	RFC 6376 (DKIM, header.d and header.i).
+ *
+ * DIAGNOSTICS
+ *	The verdict comes with a short static reason ("dkim pass",
+ *	"dmarc fail", "no trusted field above the border", ...).
  *
  * SECURITY
- *	Only fields from a trusted authserv-id count; the header is hostile
- *	text otherwise.
+ *	Header text is hostile. Every scan is linear and moves forward;
+ *	values longer than MAX_VALUE bytes are consumed but never match.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cm_authres.h"
 #include "cm_util.h"
 
-/* strip_comments - copy of s without (comments) and with quotes removed */
-static char *
-strip_comments(const char *s)
-{
-	char *out = cm_xmalloc(strlen(s) + 1);
-	size_t o = 0;
-	int depth = 0;
-	bool quoted = false;
+#define MAX_VALUE 512  /* bytes of a property value that can match */
+#define MAX_KEYWORD 64 /* bytes of a method, result or property name */
 
-	for (const char *p = s; *p != '\0'; p++) {
-		if (*p == '\\' && p[1] != '\0') {
-			if (depth == 0)
-				out[o++] = p[1];
-			p++;
-			continue;
+/* One property value, unquoted. */
+struct pvalue {
+	char s[MAX_VALUE];
+	size_t len;
+	const char *domain; /* after the last '@' outside quotes, or NULL */
+	bool bad;           /* too long, or an unterminated quoted string */
+};
+
+/* What one resinfo element says about the From domain. */
+struct elem {
+	char method[MAX_KEYWORD];
+	char result[MAX_KEYWORD];
+	bool bad;                      /* did not parse to its end */
+	bool from_seen, from_other;    /* header.from, one not the domain */
+	bool d_seen, d_other;          /* header.d */
+	bool i_seen, i_other;          /* header.i */
+};
+
+/* is_ws - white space that may fold a header */
+static bool
+is_ws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* skip_cfws - past white space and (nested) comments from p; an
+ * unterminated comment runs to the end of the text */
+static const char *
+skip_cfws(const char *p)
+{
+	size_t depth = 0;
+
+	for (; *p != '\0'; p++) {
+		if (depth > 0) {
+			if (*p == '\\' && p[1] != '\0')
+				p++;
+			else if (*p == '(')
+				depth++;
+			else if (*p == ')')
+				depth--;
+		} else if (*p == '(') {
+			depth = 1;
+		} else if (!is_ws(*p)) {
+			break;
 		}
-		if (quoted) {
+	}
+	return p;
+}
+
+/* skip_element - to the next ';' outside quotes and comments, or the
+ * end of the text */
+static const char *
+skip_element(const char *p)
+{
+	bool quoted = false;
+	size_t depth = 0;
+
+	for (; *p != '\0'; p++) {
+		if (*p == '\\' && p[1] != '\0' && (quoted || depth > 0)) {
+			p++;
+		} else if (quoted) {
 			if (*p == '"')
 				quoted = false;
-			else
-				out[o++] = *p;
-			continue;
-		}
-		if (*p == '(') {
-			depth++;
-			continue;
-		}
-		if (*p == ')' && depth > 0) {
-			depth--;
-			continue;
-		}
-		if (depth > 0)
-			continue;
-		if (*p == '"') {
+		} else if (depth > 0) {
+			if (*p == '(')
+				depth++;
+			else if (*p == ')')
+				depth--;
+		} else if (*p == '"') {
 			quoted = true;
+		} else if (*p == '(') {
+			depth = 1;
+		} else if (*p == ';') {
+			break;
+		}
+	}
+	return p;
+}
+
+/* keyword_char - a letter, digit, '-' or '_' (RFC 5321 Keyword, with
+ * the '_' that some verifiers write) */
+static bool
+keyword_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '-' || c == '_';
+}
+
+/* read_keyword - a keyword at *pp into buf[size]; advances *pp; false
+ * if there is none or it does not fit */
+static bool
+read_keyword(const char **pp, char *buf, size_t size)
+{
+	const char *p = *pp;
+	size_t n = 0;
+
+	while (keyword_char(p[n]))
+		n++;
+	*pp = p + n;
+	if (n == 0 || n >= size)
+		return false;
+	memcpy(buf, p, n);
+	buf[n] = '\0';
+	return true;
+}
+
+/* value_char - a byte of an unquoted value: anything printable but
+ * white space, comments, quotes, quoted pairs and ';' (looser than the
+ * RFC 2045 token, so that a base64 header.b or an address stays one
+ * value) */
+static bool
+value_char(char c)
+{
+	unsigned char u = (unsigned char)c;
+
+	return u > ' ' && u != 0x7f && c != '(' && c != ')' && c != '"' &&
+	       c != '\\' && c != ';';
+}
+
+/* put - add one byte to v, or mark it too long */
+static void
+put(struct pvalue *v, char c)
+{
+	if (v->len + 1 >= sizeof(v->s)) {
+		v->bad = true;
+		return;
+	}
+	v->s[v->len++] = c;
+	v->s[v->len] = '\0';
+}
+
+/* read_value - a value at *pp: adjacent quoted strings and unquoted
+ * runs, such as "local"@domain, joined unquoted into *v; advances *pp;
+ * false if there is none */
+static bool
+read_value(const char **pp, struct pvalue *v)
+{
+	const char *p = *pp;
+	size_t at = 0;
+	bool any = false, have_at = false;
+
+	v->len = 0;
+	v->s[0] = '\0';
+	v->bad = false;
+	v->domain = NULL;
+	for (;;) {
+		if (*p == '"') {
+			any = true;
+			p++;
+			while (*p != '\0' && *p != '"') {
+				if (*p == '\\' && p[1] != '\0')
+					p++;
+				put(v, *p++);
+			}
+			if (*p == '"')
+				p++;
+			else
+				v->bad = true;
+		} else if (value_char(*p)) {
+			any = true;
+			if (*p == '@' && !v->bad) {
+				have_at = true;
+				at = v->len + 1;
+			}
+			put(v, *p++);
+		} else {
+			break;
+		}
+	}
+	if (have_at && !v->bad)
+		v->domain = v->s + at;
+	*pp = p;
+	return any;
+}
+
+/* note_property - record what ptype.prop=v says of from_domain */
+static void
+note_property(struct elem *e, const char *ptype, const char *prop,
+	      const struct pvalue *v, const char *from_domain)
+{
+	bool same = !v->bad && strcasecmp(v->s, from_domain) == 0;
+
+	if (strcasecmp(ptype, "header") != 0)
+		return;
+	if (strcasecmp(prop, "from") == 0) {
+		e->from_seen = true;
+		e->from_other |= !same;
+	} else if (strcasecmp(prop, "d") == 0) {
+		e->d_seen = true;
+		e->d_other |= !same;
+	} else if (strcasecmp(prop, "i") == 0) {
+		e->i_seen = true;
+		e->i_other |= v->bad || v->domain == NULL ||
+			      strcasecmp(v->domain, from_domain) != 0;
+	}
+}
+
+/* parse_elem - one resinfo from p (just past its ';') into *e; returns
+ * where it ends: at the next ';' or the end of the text */
+static const char *
+parse_elem(const char *p, const char *from_domain, struct elem *e)
+{
+	char ptype[MAX_KEYWORD], prop[MAX_KEYWORD], version[MAX_KEYWORD];
+	struct pvalue v;
+
+	memset(e, 0, sizeof(*e));
+	p = skip_cfws(p);
+	if (!read_keyword(&p, e->method, sizeof(e->method)))
+		goto bad;
+	p = skip_cfws(p);
+	if (*p == '/') {
+		p = skip_cfws(p + 1);
+		if (!read_keyword(&p, version, sizeof(version)))
+			goto bad;
+		p = skip_cfws(p);
+	}
+	if (*p != '=')
+		goto bad; /* "none" lands here too and says nothing */
+	p = skip_cfws(p + 1);
+	if (!read_keyword(&p, e->result, sizeof(e->result)))
+		goto bad;
+	for (;;) {
+		p = skip_cfws(p);
+		if (*p == ';' || *p == '\0')
+			return p;
+		if (!read_keyword(&p, ptype, sizeof(ptype)))
+			goto bad;
+		p = skip_cfws(p);
+		if (*p == '=' && strcasecmp(ptype, "reason") == 0) {
+			p = skip_cfws(p + 1);
+			if (!read_value(&p, &v))
+				goto bad;
 			continue;
 		}
-		out[o++] = (*p == '\t' || *p == '\r' || *p == '\n') ? ' ' : *p;
+		if (*p != '.')
+			goto bad;
+		p = skip_cfws(p + 1);
+		if (!read_keyword(&p, prop, sizeof(prop)))
+			goto bad;
+		p = skip_cfws(p);
+		if (*p != '=')
+			goto bad;
+		p = skip_cfws(p + 1);
+		if (!read_value(&p, &v))
+			goto bad;
+		note_property(e, ptype, prop, &v, from_domain);
 	}
-	out[o] = '\0';
-	return out;
+bad:
+	e->bad = true;
+	return skip_element(p);
+}
+
+/* elem_passes - a dmarc or dkim pass for the From domain */
+static bool
+elem_passes(const struct elem *e, const char **why_r)
+{
+	if (e->bad || strcasecmp(e->result, "pass") != 0)
+		return false;
+	if (strcasecmp(e->method, "dmarc") == 0 && e->from_seen &&
+	    !e->from_other) {
+		*why_r = "dmarc pass";
+		return true;
+	}
+	if (strcasecmp(e->method, "dkim") != 0)
+		return false;
+	if (e->d_seen ? !e->d_other : (e->i_seen && !e->i_other)) {
+		*why_r = "dkim pass";
+		return true;
+	}
+	return false;
+}
+
+/* elem_dmarc_fails - dmarc=fail for the From domain (or for no named
+ * domain, which can only be the From domain) */
+static bool
+elem_dmarc_fails(const struct elem *e)
+{
+	return strcasecmp(e->method, "dmarc") == 0 &&
+	       strcasecmp(e->result, "fail") == 0 &&
+	       (!e->from_seen || !e->from_other);
 }
 
 /* in_list - is id (case-blind) one of the words of list */
@@ -71,110 +343,131 @@ in_list(const char *id, const char *list)
 	size_t idlen = strlen(id);
 	const char *p = list;
 
-	while (p != NULL && *p != '\0') {
+	if (idlen == 0)
+		return false;
+	while (*p != '\0') {
 		size_t n;
 
 		while (*p == ' ' || *p == ',' || *p == '\t')
 			p++;
 		n = strcspn(p, " ,\t");
-		if (n > 0 && n == idlen && strncasecmp(p, id, n) == 0)
+		if (n == idlen && strncasecmp(p, id, n) == 0)
 			return true;
 		p += n;
 	}
 	return false;
 }
 
-/* prop_value - value of "name=" among the words of elem, or NULL;
- * returned pointer is into a static copy valid until the next call */
-static const char *
-prop_value(const char *elem, const char *name, char *buf, size_t size)
+/* field_verdict - CM_AUTH_NONE if value's authserv-id is not trusted,
+ * else what the field says of from_domain, the reason in *why_r */
+static enum cm_auth
+field_verdict(const char *value, const char *trusted,
+	      const char *from_domain, const char **why_r)
 {
-	size_t nlen = strlen(name);
-	const char *p = elem;
+	char version[MAX_KEYWORD];
+	struct pvalue id;
+	struct elem e;
+	const char *p, *pass_why = NULL;
+	enum cm_auth ret = CM_AUTH_NONE;
 
-	while (*p != '\0') {
-		size_t n;
-
-		while (*p == ' ')
-			p++;
-		n = strcspn(p, " ");
-		if (n > nlen && strncasecmp(p, name, nlen) == 0 &&
-		    p[nlen] == '=') {
-			size_t vlen = n - nlen - 1;
-
-			if (vlen >= size)
-				return NULL;
-			memcpy(buf, p + nlen + 1, vlen);
-			buf[vlen] = '\0';
-			return buf;
-		}
-		p += n;
-	}
-	return NULL;
-}
-
-/* elem_passes - does one resinfo element prove the From domain */
-static bool
-elem_passes(const char *elem, const char *from_domain)
-{
-	char buf[512];
-	const char *v;
-
-	while (*elem == ' ')
-		elem++;
-	if (cm_str_has_prefix_ci(elem, "dmarc=pass")) {
-		v = prop_value(elem, "header.from", buf, sizeof(buf));
-		return v == NULL || strcasecmp(v, from_domain) == 0;
-	}
-	if (cm_str_has_prefix_ci(elem, "dkim=pass")) {
-		v = prop_value(elem, "header.d", buf, sizeof(buf));
-		if (v != NULL)
-			return strcasecmp(v, from_domain) == 0;
-		v = prop_value(elem, "header.i", buf, sizeof(buf));
-		if (v != NULL) {
-			const char *at = strrchr(v, '@');
-
-			return at != NULL &&
-			       strcasecmp(at + 1, from_domain) == 0;
-		}
-	}
-	return false;
-}
-
-/* field_passes - one Authentication-Results field */
-static bool
-field_passes(const char *value, const char *trusted, const char *from_domain)
-{
-	char *s = strip_comments(value);
-	char *save = NULL, *elem, *id;
-	bool pass = false;
-	size_t n;
-
-	elem = strtok_r(s, ";", &save);
-	if (elem == NULL)
+	p = skip_cfws(value);
+	if (!read_value(&p, &id) || id.bad || !in_list(id.s, trusted))
 		goto out;
-	id = cm_str_trim(elem);
-	n = strcspn(id, " ");
-	id[n] = '\0'; /* drop the optional version */
-	if (!in_list(id, trusted))
+	ret = CM_AUTH_FAIL;
+	*why_r = "malformed field";
+	p = skip_cfws(p);
+	if (*p >= '0' && *p <= '9') {
+		if (!read_keyword(&p, version, sizeof(version)))
+			goto out;
+		p = skip_cfws(p);
+	}
+	if (*p != ';' && *p != '\0')
 		goto out;
-	while (!pass && (elem = strtok_r(NULL, ";", &save)) != NULL)
-		pass = elem_passes(elem, from_domain);
+	while (*p == ';') {
+		p = parse_elem(p + 1, from_domain, &e);
+		if (elem_dmarc_fails(&e)) {
+			*why_r = "dmarc fail";
+			goto out;
+		}
+		if (pass_why == NULL)
+			(void)elem_passes(&e, &pass_why);
+	}
+	if (pass_why != NULL) {
+		ret = CM_AUTH_PASS;
+		*why_r = pass_why;
+	} else {
+		*why_r = "no dkim or dmarc pass for the from domain";
+	}
 out:
-	free(s);
-	return pass;
+	return ret;
 }
 
-/* cm_authres_pass - did a trusted border see DKIM or DMARC pass */
+/* cm_authres_decide - the verdict of the border's topmost trusted field */
+enum cm_auth
+cm_authres_decide(char *const *values, const size_t *received_above,
+		  size_t n, char *const *received_by, size_t n_received,
+		  const char *trusted, const char *from_domain,
+		  const char **why_r)
+{
+	enum cm_auth ret = CM_AUTH_NONE;
+	const char *why = "no trusted field above the border";
+	size_t border = 0, i;
+
+	if (trusted == NULL || *trusted == '\0') {
+		why = "no trusted authserv-id";
+		goto out;
+	}
+	if (from_domain == NULL || *from_domain == '\0') {
+		why = "no from domain";
+		goto out;
+	}
+	if (n_received == 0) {
+		why = "no received header";
+		goto out;
+	}
+	for (i = 0; i < n_received; i++)
+		if (received_by[i] != NULL && in_list(received_by[i], trusted))
+			border = i;
+	for (i = 0; i < n && ret == CM_AUTH_NONE; i++)
+		if (values[i] != NULL && received_above[i] <= border)
+			ret = field_verdict(values[i], trusted, from_domain,
+					    &why);
+out:
+	if (why_r != NULL)
+		*why_r = why;
+	return ret;
+}
+
+/* cm_authres_verdict - the decision for a parsed message */
+enum cm_auth
+cm_authres_verdict(const struct cm_msg *m, const char *trusted,
+		   const char **why_r)
+{
+	const char *at = m != NULL && m->from != NULL ?
+				 strrchr(m->from, '@') : NULL;
+
+	if (at == NULL) {
+		if (why_r != NULL)
+			*why_r = "no from domain";
+		return CM_AUTH_NONE;
+	}
+	return cm_authres_decide(m->auth_results, m->auth_results_above,
+				 m->n_auth_results, m->received_by,
+				 m->n_received, trusted, at + 1, why_r);
+}
+
+/* cm_authres_pass - the decision with every field above the border */
 bool
 cm_authres_pass(char *const *values, size_t n, const char *trusted,
 		const char *from_domain)
 {
-	if (trusted == NULL || *trusted == '\0' || from_domain == NULL)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (values[i] != NULL &&
-		    field_passes(values[i], trusted, from_domain))
-			return true;
-	return false;
+	char none[] = "";
+	char *by[1] = { none };
+	size_t *above = cm_xcalloc(n > 0 ? n : 1, sizeof(*above));
+	bool pass;
+
+	pass = cm_authres_decide(values, above, n, by, 1, trusted,
+				 from_domain, NULL) == CM_AUTH_PASS;
+	free(above);
+	return pass;
 }
