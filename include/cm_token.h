@@ -16,7 +16,8 @@
  *
  * DIAGNOSTICS
  *	cm_secret_load refuses a file readable or writable by group or
- *	others, naming the file and its mode.
+ *	others, naming the file and its mode, and a symbolic link, FIFO or
+ *	anything else that is not a regular file.
  *
  * SECURITY
  *	Keys are wiped with sodium_memzero when freed; MACs are compared

@@ -20,7 +20,8 @@
  *	cm_secret_create and cm_secret_load report through *error_r, which
  *	points into a static buffer (borrowed until the next call). A secret
  *	file with any group or other permission bit is refused, naming the
- *	file and its mode.
+ *	file and its mode; so is a symbolic link, a FIFO or anything else
+ *	that is not a regular file (read with cm_read_private_file).
  *
  * SECURITY
  *	Keys live in memory only as derived subkeys and are wiped with
@@ -47,6 +48,7 @@
 #define KDF_CONTEXT "casemail"
 #define NPURPOSE 4 /* index 0 unused: purposes start at 1 */
 #define SECRET_HEX (2 * crypto_kdf_KEYBYTES)
+#define SECRET_FILE_MAX 4096 /* bytes read: more is not a secret file */
 
 static const char b32_alphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
 static const char b64url_alphabet[] =
@@ -199,14 +201,12 @@ struct cm_secret *cm_secret_load(const char *path, bool *temp_r,
 				 const char **error_r)
 {
 	unsigned char master[crypto_kdf_KEYBYTES];
-	char buf[SECRET_HEX + 8];
 	struct cm_secret *s = NULL;
 	struct cm_secret *ret = NULL;
-	struct stat st;
+	const char *why = NULL;
+	char *buf = NULL;
 	size_t len = 0;
-	ssize_t n;
-	int fd = -1;
-	int i;
+	int i, rc;
 
 	if (temp_r != NULL)
 		*temp_r = false;
@@ -214,51 +214,14 @@ struct cm_secret *cm_secret_load(const char *path, bool *temp_r,
 		set_error(error_r, "secret file: empty path");
 		goto out;
 	}
-	/* O_NONBLOCK: a FIFO planted at path must not hang us */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-	if (fd < 0) {
+	/* never through a link, never from a FIFO, only owner-only */
+	rc = cm_read_private_file(path, SECRET_FILE_MAX, &buf, &len, &why);
+	if (rc < 0) {
 		if (temp_r != NULL)
-			*temp_r = cm_errno_is_temp(errno);
-		set_error(error_r, "secret file %s: cannot open: %s%s", path,
-			  strerror(errno),
-			  errno == ENOENT ? " (run casemail init)" : "");
+			*temp_r = rc == CM_ETEMP || rc == CM_ENOENT;
+		set_error(error_r, "secret file %s%s", why,
+			  rc == CM_ENOENT ? " (run casemail init)" : "");
 		goto out;
-	}
-	if (fstat(fd, &st) < 0) {
-		if (temp_r != NULL)
-			*temp_r = cm_errno_is_temp(errno);
-		set_error(error_r, "secret file %s: cannot stat: %s", path,
-			  strerror(errno));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		set_error(error_r, "secret file %s is not a regular file",
-			  path);
-		goto out;
-	}
-	if ((st.st_mode & 077) != 0) {
-		set_error(error_r,
-			  "secret file %s is mode %04o: it must not be "
-			  "readable by group or others (chmod 600)",
-			  path, (unsigned int)(st.st_mode & 07777));
-		goto out;
-	}
-	for (;;) {
-		n = read(fd, buf + len, sizeof(buf) - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			if (temp_r != NULL)
-				*temp_r = cm_errno_is_temp(errno);
-			set_error(error_r, "secret file %s: cannot read: %s",
-				  path, strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-		if (len == sizeof(buf))
-			break;
 	}
 	if (parse_secret(buf, len, master) < 0) {
 		set_error(error_r,
@@ -282,9 +245,9 @@ struct cm_secret *cm_secret_load(const char *path, bool *temp_r,
 out:
 	cm_secret_free(&s);
 	sodium_memzero(master, sizeof(master));
-	sodium_memzero(buf, sizeof(buf));
-	if (fd >= 0)
-		(void)close(fd);
+	if (buf != NULL)
+		sodium_memzero(buf, len);
+	free(buf);
 	return ret;
 }
 

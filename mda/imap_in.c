@@ -145,12 +145,13 @@ fail:
 	return -1;
 }
 
-/* read_password - the first line of a 0600 file; caller wipes and frees */
+/* read_password - the first line of a 0600 file; caller wipes and frees
+ * (cm_wipe_free or cm_token_wipe of the whole string, then free) */
 static char *
 read_password(const char *path, const char **error_r)
 {
-	static char msg[512];
-	struct stat st;
+	static char msg[600];
+	const char *why = NULL;
 	char *data = NULL;
 	size_t len = 0;
 
@@ -158,26 +159,15 @@ read_password(const char *path, const char **error_r)
 		*error_r = "imap_password_file is not set";
 		return NULL;
 	}
-	if (stat(path, &st) < 0) {
-		snprintf(msg, sizeof(msg), "%s: %s", path, strerror(errno));
+	/* opened once, checked on the descriptor: no stat-then-open race,
+	 * never through a symbolic link */
+	if (cm_read_private_file(path, PASSWORD_MAX, &data, &len, &why) < 0) {
+		snprintf(msg, sizeof(msg), "imap_password_file %s", why);
 		*error_r = msg;
-		return NULL;
-	}
-	if ((st.st_mode & 077) != 0) {
-		snprintf(msg, sizeof(msg),
-			 "%s is mode %04o: it must not be readable by group "
-			 "or others (chmod 600)",
-			 path, (unsigned)(st.st_mode & 07777));
-		*error_r = msg;
-		return NULL;
-	}
-	if (cm_read_file(path, PASSWORD_MAX, &data, &len) < 0) {
-		snprintf(msg, sizeof(msg), "%s: cannot read it", path);
-		*error_r = msg;
-		free(data);
 		return NULL;
 	}
 	data[strcspn(data, "\r\n")] = '\0';
+	explicit_bzero(data + strlen(data), len - strlen(data));
 	return data;
 }
 

@@ -12,6 +12,9 @@
  *	quarantined. Interrupted and run again, it neither loses nor
  *	duplicates anything: an uncommitted message is still unseen, and a
  *	committed one that was not moved yet is recognised as a duplicate.
+ *	Only regular files are read: a symbolic link, FIFO, socket or
+ *	device in new/ or cur/ is skipped with a log line and left in
+ *	place (a link could name the server secret; a FIFO would block).
  *	Progress is shown on a terminal.
  *
  * DIAGNOSTICS
@@ -32,6 +35,7 @@
 #define CHUNK_BYTES (64UL * 1024 * 1024)
 #define BATCH 100
 #define READ_LIMIT (1024UL * 1024 * 1024)
+#define SKIPPED 1 /* read_message: not a regular file, left alone */
 
 struct paths {
 	char **p;
@@ -53,13 +57,49 @@ collect(const char *path, void *ctx)
 	return 0;
 }
 
-/* file_size - size of path, 0 if unknown */
+/* file_size - size of path itself (a link is not followed), 0 if
+ * unknown */
 static off_t
 file_size(const char *path)
 {
 	struct stat st;
 
-	return stat(path, &st) == 0 ? st.st_size : 0;
+	return lstat(path, &st) == 0 ? st.st_size : 0;
+}
+
+/*
+ * read_message - the bytes of one maildir file into *data_r (caller
+ * frees). Only a regular file is read: a symbolic link (which could
+ * name the server secret) is not followed and a FIFO is not waited on;
+ * those are skipped and logged, and left where they are. 0 (CM_ERR from
+ * cm_read_fd: over READ_LIMIT, the first bytes kept, to be
+ * quarantined), SKIPPED, CM_ENOENT or CM_ETEMP (logged).
+ */
+static int
+read_message(const char *path, char **data_r, size_t *len_r)
+{
+	const char *err = NULL;
+	char s1[128], s2[300];
+	int fd = -1, rc;
+
+	*data_r = NULL;
+	*len_r = 0;
+	rc = cm_open_regular(path, &fd, NULL, &err);
+	if (rc == CM_ERR || rc == CM_ETEMP)
+		cm_log_warnx("origin=%s status=%s reason=\"%s%s\"",
+			     cm_log_sanitize(s1, sizeof(s1), path, 100),
+			     rc == CM_ERR ? "skipped" : "failed",
+			     cm_log_sanitize(s2, sizeof(s2), err, 250),
+			     rc == CM_ERR ? " (left in place)" : "");
+	if (rc == CM_ERR)
+		return SKIPPED;
+	if (rc < 0)
+		return rc;
+	rc = cm_read_fd(fd, READ_LIMIT, data_r, len_r);
+	if (rc == CM_ETEMP)
+		cm_log_warn("cannot read %s", path);
+	(void)close(fd);
+	return rc == CM_ERR ? 0 : rc;
 }
 
 /* mda_count - add a committed job's outcome to the counters */
@@ -136,14 +176,14 @@ ingest_chunk(struct mda *m, const char *dir, char **paths, size_t from,
 	for (size_t i = from; i < to; i++) {
 		size_t len = 0;
 
-		rc = cm_read_file(paths[i], READ_LIMIT, &bufs[n], &len);
-		if (rc == CM_ENOENT) { /* moved by a concurrent run */
+		rc = read_message(paths[i], &bufs[n], &len);
+		if (rc == CM_ENOENT || rc == SKIPPED) {
+			/* moved by a concurrent run, or not a message */
 			free(bufs[n]);
 			bufs[n] = NULL;
 			continue;
 		}
 		if (rc == CM_ETEMP) {
-			cm_log_warn("cannot read %s", paths[i]);
 			free(bufs[n]);
 			bufs[n] = NULL;
 			c->failed++;

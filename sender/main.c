@@ -85,43 +85,20 @@ usage(void)
 static char *
 read_private(const char *path, const char *what)
 {
-	struct stat sb;
-	char *data = NULL, *ret = NULL;
+	const char *err = NULL;
+	char *data = NULL;
 	size_t len = 0;
-	int fd;
 
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0) {
-		cm_log_warn("%s %s: cannot open", what, path);
-		goto out;
+	if (cm_read_private_file(path, MAX_KEYFILE, &data, &len, &err) < 0) {
+		cm_log_err("%s %s", what, err);
+		return NULL;
 	}
-	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
-		cm_log_err("%s %s: not a regular file", what, path);
-		goto out;
-	}
-	if (sb.st_mode & 077) {
-		cm_log_err("%s %s: mode %03o: must not be readable or "
-			   "writable by group or others (chmod 600)",
-			   what, path, (unsigned)(sb.st_mode & 0777));
-		goto out;
-	}
-	if (cm_read_fd(fd, MAX_KEYFILE, &data, &len) != 0) {
-		cm_log_err("%s %s: cannot read (or larger than %d bytes)",
-			   what, path, MAX_KEYFILE);
-		goto out;
-	}
+	/* keep the first line, trimmed; zero what follows it, so that
+	 * the caller's wipe of strlen(data) bytes leaves nothing behind */
 	data[strcspn(data, "\r\n")] = '\0';
 	cm_str_trim(data);
-	ret = data;
-	data = NULL;
-out:
-	if (data != NULL) {
-		cm_token_wipe(data, len);
-		free(data);
-	}
-	if (fd >= 0)
-		close(fd);
-	return ret;
+	explicit_bzero(data + strlen(data), len - strlen(data));
+	return data;
 }
 
 /* open_smtp - the SMTP transport when smtp_url is set; 0 or -1 */

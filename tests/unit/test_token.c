@@ -281,6 +281,34 @@ test_secret_not_file(void **state)
 	free(missing);
 }
 
+/* test_secret_link_fifo - a link to the secret and a FIFO in its place
+ * are refused at once: never followed, never waited on */
+static void
+test_secret_link_fifo(void **state)
+{
+	char *path = path_in("linked");
+	char *link = path_in("link-to-secret");
+	char *fifo = path_in("fifo-secret");
+	const char *error = NULL;
+	bool temp = true;
+
+	(void)state;
+	assert_int_equal(cm_secret_create(path, &error), 0);
+	assert_int_equal(symlink(path, link), 0);
+	assert_null(cm_secret_load(link, &temp, &error));
+	assert_false(temp);
+	assert_non_null(strstr(error, "symbolic link"));
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	error = NULL;
+	assert_null(cm_secret_load(fifo, &temp, &error));
+	assert_non_null(strstr(error, "FIFO"));
+	unlink(link);
+	unlink(fifo);
+	free(fifo);
+	free(link);
+	free(path);
+}
+
 /* test_mac - full and truncated MACs verify; anything else does not */
 static void
 test_mac(void **state)
@@ -731,6 +759,7 @@ main(void)
 		cmocka_unit_test(test_secret_mode),
 		cmocka_unit_test(test_secret_malformed),
 		cmocka_unit_test(test_secret_not_file),
+		cmocka_unit_test(test_secret_link_fifo),
 		cmocka_unit_test(test_mac),
 		cmocka_unit_test(test_sha256),
 		cmocka_unit_test(test_hmac_sha256),
