@@ -17,7 +17,8 @@
  *	  Auto-Submitted: auto-generated (RFC 3834),
  *	  List-Unsubscribe: <mailto:...>, <https://...> and
  *	  List-Unsubscribe-Post: List-Unsubscribe=One-Click (RFC 8058,
- *	  when both unsubscribe targets are given),
+ *	  when both unsubscribe targets are given), or
+ *	  List-Unsubscribe: <mailto:...> alone (no https target),
  *	  X-Casemail-Internal: yes (when internal),
  *	  MIME-Version, Content-Type (multipart/alternative of text/plain
  *	  and text/html, or text/plain alone), quoted-printable UTF-8 parts.
@@ -31,7 +32,11 @@
  *
  * SECURITY
  *	Header values are checked for CR, LF, NUL and other control bytes
- *	before GMime sees them; GMime encodes non-ASCII (RFC 2047).
+ *	before GMime sees them; GMime encodes non-ASCII (RFC 2047). The
+ *	bidirectional controls (U+202A..U+202E, U+2066..U+2069, U+200E,
+ *	U+200F, U+061C) are removed from from_name, to_name and subject,
+ *	so that outside text (a victim's chosen name) cannot reorder what
+ *	a subject line shows.
  */
 #ifndef CM_COMPOSE_H
 #define CM_COMPOSE_H
@@ -52,8 +57,8 @@ struct cm_compose {
 	int64_t date;            /* seconds since the epoch */
 	const char *message_id;  /* without <> */
 	const char *in_reply_to; /* may be NULL; without <> */
-	const char *unsub_mailto; /* "mailto:..."; with unsub_https */
-	const char *unsub_https;  /* "https://..." */
+	const char *unsub_mailto; /* "mailto:..." or NULL */
+	const char *unsub_https;  /* "https://..." or NULL; needs mailto */
 	bool internal;           /* X-Casemail-Internal: yes */
 	const char *text;        /* the text/plain part, UTF-8 */
 	const char *html;        /* the text/html part, or NULL */

@@ -23,7 +23,9 @@
  * SECURITY
  *	Nothing reaches a header unchecked: addresses pass cm_addr_valid,
  *	every other value must be free of control characters (C0, DEL,
- *	C1, U+2028, U+2029) or the build fails.
+ *	C1, U+2028, U+2029) or the build fails. Bidirectional controls
+ *	(U+202A..U+202E, U+2066..U+2069, U+200E, U+200F, U+061C) are
+ *	removed from the display names and the subject.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -148,9 +150,10 @@ check(const struct cm_compose *c)
 	}
 	if ((c->unsub_mailto != NULL || c->unsub_https != NULL) &&
 	    (!url_ok(c->unsub_mailto, "mailto:") ||
-	     !url_ok(c->unsub_https, "https://"))) {
-		set_error("List-Unsubscribe needs a mailto: and an https: "
-			  "target");
+	     (c->unsub_https != NULL &&
+	      !url_ok(c->unsub_https, "https://")))) {
+		set_error("List-Unsubscribe needs a mailto: target, and an "
+			  "https: one for one-click");
 		return CM_ERR;
 	}
 	if (!cm_utf8_valid(c->text, strlen(c->text)) ||
@@ -200,6 +203,7 @@ text_part(const char *sub, const char *text)
 #define SHAPE_UNSUB 0x08
 #define SHAPE_INTERNAL 0x10
 #define SHAPE_HTML 0x20
+#define SHAPE_ONE_CLICK 0x40
 
 /*
  * struct cm_composer - the last message built, kept so that the next of
@@ -224,6 +228,7 @@ shape_of(const struct cm_compose *c)
 	       (c->reply_to != NULL ? SHAPE_REPLY_TO : 0) |
 	       (c->in_reply_to != NULL ? SHAPE_IN_REPLY_TO : 0) |
 	       (c->unsub_mailto != NULL ? SHAPE_UNSUB : 0) |
+	       (c->unsub_https != NULL ? SHAPE_ONE_CLICK : 0) |
 	       (c->internal ? SHAPE_INTERNAL : 0) |
 	       (c->html != NULL ? SHAPE_HTML : 0);
 }
@@ -341,13 +346,21 @@ set_values(struct cm_composer *z, const struct cm_compose *c, bool fresh)
 	if (fresh)
 		set_header(msg, "Auto-Submitted", "auto-generated");
 	if (c->unsub_mailto != NULL) {
-		v = cm_xasprintf("<%s>, <%s>", c->unsub_mailto,
-				 c->unsub_https);
+		/* the https target (and with it one-click, which RFC 8058
+		 * allows over https only) when there is one */
+		if (c->unsub_https != NULL)
+			v = cm_xasprintf("<%s>, <%s>", c->unsub_mailto,
+					 c->unsub_https);
+		else
+			v = cm_xasprintf("<%s>", c->unsub_mailto);
 		set_header(msg, "List-Unsubscribe", v);
 		/* our own folding: GMime would encode a long URL as words */
 		free(v);
-		v = cm_xasprintf(" <%s>,\n <%s>\n", c->unsub_mailto,
-				 c->unsub_https);
+		if (c->unsub_https != NULL)
+			v = cm_xasprintf(" <%s>,\n <%s>\n", c->unsub_mailto,
+					 c->unsub_https);
+		else
+			v = cm_xasprintf(" <%s>\n", c->unsub_mailto);
 		g_mime_header_set_raw_value(
 			g_mime_header_list_get_header(
 				g_mime_object_get_header_list(
@@ -355,7 +368,7 @@ set_values(struct cm_composer *z, const struct cm_compose *c, bool fresh)
 				"List-Unsubscribe"),
 			v);
 		free(v);
-		if (fresh)
+		if (fresh && c->unsub_https != NULL)
 			set_header(msg, "List-Unsubscribe-Post",
 				   "List-Unsubscribe=One-Click");
 	}
@@ -418,16 +431,39 @@ make(struct cm_composer *z, const struct cm_compose *c)
 	z->body = body;
 }
 
+/*
+ * no_bidi - s, or a copy without bidirectional controls in *copy_r
+ * (caller frees) when it may hold one. A victim's chosen name goes into
+ * the officer's subject: an override there could show its words in an
+ * order that hides what they say.
+ */
+static const char *
+no_bidi(const char *s, char **copy_r)
+{
+	*copy_r = NULL;
+	/* every bidi control begins with one of these two bytes */
+	if (s == NULL || strpbrk(s, "\xe2\xd8") == NULL)
+		return s;
+	*copy_r = cm_str_strip_bidi(cm_xstrdup(s));
+	return *copy_r;
+}
+
 /* cm_composer_build - the message as bytes (see cm_compose.h) */
 int
-cm_composer_build(struct cm_composer *z, const struct cm_compose *c,
+cm_composer_build(struct cm_composer *z, const struct cm_compose *orig,
 		  char **data_r, size_t *len_r, const char **error_r)
 {
 	GMimeStream *ms = NULL;
 	GByteArray *ba;
+	struct cm_compose cc = *orig;
+	const struct cm_compose *c = &cc;
+	char *from_name = NULL, *to_name = NULL, *subject = NULL;
 	bool fresh = false;
 	int ret;
 
+	cc.from_name = no_bidi(orig->from_name, &from_name);
+	cc.to_name = no_bidi(orig->to_name, &to_name);
+	cc.subject = no_bidi(orig->subject, &subject);
 	if ((ret = check(c)) < 0)
 		goto out;
 	if (z->msg == NULL || z->shape != shape_of(c)) {
@@ -454,6 +490,9 @@ out:
 		*error_r = errbuf;
 	if (ms != NULL)
 		g_object_unref(ms);
+	free(subject);
+	free(to_name);
+	free(from_name);
 	return ret;
 }
 

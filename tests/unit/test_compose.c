@@ -153,6 +153,97 @@ test_officer_crlf(void **state)
 	free(data);
 }
 
+/* test_unsub_mailto_only - without an https target (a portal_url on
+ * http://), the mailto: target alone and no one-click header; an https
+ * target without a mailto: one is refused */
+static void
+test_unsub_mailto_only(void **state)
+{
+	static const char *const want[] = {
+		"Return-Path", "From", "To", "Reply-To", "Subject", "Date",
+		"Message-Id", "Auto-Submitted", "List-Unsubscribe",
+		"MIME-Version",
+	};
+	struct cm_compose c = base();
+	struct cm_composer *z = cm_composer_new();
+	struct cm_inspect in;
+	const char *err = NULL;
+	char *data = NULL;
+	size_t len = 0;
+
+	(void)state;
+	c.unsub_https = NULL;
+	for (int round = 0; round < 2; round++) {
+		/* the second round: the composer's kept message */
+		assert_int_equal(cm_composer_build(z, &c, &data, &len, &err),
+				 0);
+		assert_int_equal(cm_compose_inspect(data, len, &in, &err), 0);
+		assert_headers(&in, want, CM_ARRAY_SIZE(want), round);
+		assert_string_equal(
+			cm_compose_inspect_header(&in, "List-Unsubscribe"),
+			"<mailto:reply+key@cases.example.org?subject=x>");
+		cm_compose_inspect_free(&in);
+		free(data);
+	}
+	/* back to both targets on the same composer: one-click again */
+	c.unsub_https = "https://portal.example.org/unsubscribe/key";
+	assert_int_equal(cm_composer_build(z, &c, &data, &len, &err), 0);
+	assert_int_equal(cm_compose_inspect(data, len, &in, &err), 0);
+	assert_headers(&in, victim_headers, CM_ARRAY_SIZE(victim_headers), 2);
+	cm_compose_inspect_free(&in);
+	free(data);
+	c.unsub_mailto = NULL;
+	assert_int_equal(cm_composer_build(z, &c, &data, &len, &err), CM_ERR);
+	assert_non_null(strstr(err, "mailto"));
+	cm_composer_free(&z);
+}
+
+/* test_bidi - bidirectional controls in names and the subject (a
+ * victim's chosen name in an officer's subject) are removed */
+static void
+test_bidi(void **state)
+{
+	static const struct {
+		int field; /* 0 subject, 1 to_name, 2 from_name */
+		const char *in, *want;
+	} rows[] = {
+		{ 0, "Message from \xe2\x80\xae" "gnp.exe\xe2\x80\xac on HU-1",
+		  "Message from gnp.exe on HU-1" },
+		{ 0, "\xe2\x81\xa6" "Alex\xe2\x81\xa9 wrote",
+		  "Alex wrote" },
+		{ 0, "x\xe2\x80\x8f" "y\xe2\x80\x8e" "z", "xyz" },
+		{ 0, "caf\xc3\xa9 \xe2\x80\x94 ok", "caf\xc3\xa9 \xe2\x80\x94 ok" },
+		{ 1, "Jane \xe2\x80\xad" "Doe", "Jane Doe <jane@example.net>" },
+		{ 2, "\xe2\x80\xab" "Police", "Police <casemail@cases.example.org>" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < CM_ARRAY_SIZE(rows); i++) {
+		struct cm_compose c = base();
+		struct cm_inspect in;
+		const char *err = NULL, *got;
+		char *data = NULL;
+		size_t len = 0;
+
+		switch (rows[i].field) {
+		case 0: c.subject = rows[i].in; break;
+		case 1: c.to_name = rows[i].in; break;
+		default: c.from_name = rows[i].in; break;
+		}
+		if (cm_compose_build(&c, &data, &len, &err) < 0)
+			fail_msg("row %zu: %s", i, err);
+		assert_int_equal(cm_compose_inspect(data, len, &in, &err), 0);
+		got = cm_compose_inspect_header(
+			&in, rows[i].field == 0   ? "Subject"
+			     : rows[i].field == 1 ? "To"
+						  : "From");
+		if (got == NULL || strcmp(got, rows[i].want) != 0)
+			fail_msg("row %zu: got \"%s\"", i, got ? got : "-");
+		cm_compose_inspect_free(&in);
+		free(data);
+	}
+}
+
 /* struct bad - a field set to a value the builder must refuse */
 struct bad {
 	int field; /* 0 subject, 1 to_name, 2 to_addr, 3 reply_to,
@@ -273,7 +364,7 @@ static const char *const fuzz_vars[] = {
 	"force_name", "case_ref", "first_name", "victim_name", "link",
 	"link_expiry", "portal_url", "unsubscribe_url", "update_text",
 	"officer_name", "victim_text", "held", "victim_email", "victim_phone",
-	"message_id", "reason",
+	"message_id", "reason", "sender", "placed_by",
 };
 
 /* unbound - data with every boundary "=-cm-" + 32 hex digits made
@@ -400,6 +491,8 @@ main(void)
 		cmocka_unit_test(test_victim_notice),
 		cmocka_unit_test(test_officer_crlf),
 		cmocka_unit_test(test_refuses),
+		cmocka_unit_test(test_unsub_mailto_only),
+		cmocka_unit_test(test_bidi),
 		cmocka_unit_test(test_message_id),
 		cmocka_unit_test(test_fuzz),
 	};
