@@ -118,6 +118,15 @@ int cli_active_officer(struct cli *c, const char *email,
 		       struct cm_officer *o_r);
 /* cli_id - parse a row id argument (1..INT64_MAX); 0 or 2 (printed) */
 int cli_id(const char *s, const char *what, int64_t *id_r);
+/*
+ * cli_addressee - the victim an officer's message on case cs goes to,
+ * from --victim ID and --all: *victim_r gets the id, or 0 for every
+ * victim (--all, or internal). Without either, a case with one victim
+ * addresses that victim and a case with more is refused. 0, or a CLI
+ * status with the message printed.
+ */
+int cli_addressee(struct cli *c, struct args *a, const struct cm_case *cs,
+		  bool internal, int64_t *victim_r);
 /* cli_plain_text - true if s is valid UTF-8 without control bytes */
 bool cli_plain_text(const char *s);
 
@@ -185,6 +194,7 @@ int cmd_audit_verify(struct cli *c, struct args *a);
 int cmd_audit_list(struct cli *c, struct args *a);
 int cmd_notices(struct cli *c, struct args *a);
 int cmd_address_reply(struct cli *c, struct args *a);
+int cmd_address_officer(struct cli *c, struct args *a);
 int cmd_address_bounce(struct cli *c, struct args *a);
 
 int cmd_officer_add(struct cli *c, struct args *a);

@@ -222,7 +222,17 @@ out:
 	return ret;
 }
 
-/* cmd_config_check - validate the config file only */
+/* put_warning - one config warning on stderr */
+static void
+put_warning(enum cm_config_warning kind, const char *text, void *ctx)
+{
+	(void)kind;
+	(void)ctx;
+	fprintf(stderr, "casemail: warning: %s\n", text);
+}
+
+/* cmd_config_check - validate the config file only; warn about the
+ * settings that load but are doubtful (the check still passes) */
 int
 cmd_config_check(struct cli *c, struct args *a)
 {
@@ -237,6 +247,8 @@ cmd_config_check(struct cli *c, struct args *a)
 		return cli_fail(CLI_EXIT_ERR, "%s: %s", c->conf_path,
 				err != NULL ? err : "invalid");
 	}
+	fflush(stdout);
+	cm_config_warnings(cfg, put_warning, NULL);
 	cm_config_free(&cfg);
 	printf("casemail: config %s ok\n", c->conf_path);
 	return 0;
@@ -544,12 +556,16 @@ out:
 	return ret;
 }
 
-/* cmd_address_reply - the reply address of a victim on a case */
-int
-cmd_address_reply(struct cli *c, struct args *a)
+/*
+ * address_key - the reply address (officer NULL) of a victim on a case,
+ * or the key address an officer answers that victim through
+ */
+static int
+address_key(struct cli *c, struct args *a, const char *officer)
 {
 	struct cm_case cs = { 0 };
 	struct cm_victim v = { 0 };
+	struct cm_officer o = { 0 };
 	const char *err = NULL;
 	char *key = NULL, *addr = NULL;
 	int64_t vid;
@@ -557,6 +573,9 @@ cmd_address_reply(struct cli *c, struct args *a)
 
 	if ((ret = cli_id(a->pos[1], "victim id", &vid)) != 0 ||
 	    (ret = cli_case(c, a->pos[0], &cs)) != 0)
+		goto out;
+	if (officer != NULL &&
+	    (ret = cli_active_officer(c, officer, &o)) != 0)
 		goto out;
 	rc = cm_store_victim_get(c->st, vid, &v, &err);
 	if (rc == CM_ENOENT || (rc == 0 && v.case_id != cs.id)) {
@@ -568,15 +587,36 @@ cmd_address_reply(struct cli *c, struct args *a)
 		ret = cli_store_fail(c, rc, "cannot read victim", err);
 		goto out;
 	}
-	key = cm_addr_reply_key(c->secret, v.id, cs.id);
-	addr = cm_addr_make("reply", key, c->cfg->mail_domain);
+	if (officer != NULL) {
+		key = cm_addr_officer_key(c->secret, o.id, cs.id, v.id);
+		addr = cm_addr_make("officer", key, c->cfg->mail_domain);
+	} else {
+		key = cm_addr_reply_key(c->secret, v.id, cs.id);
+		addr = cm_addr_make("reply", key, c->cfg->mail_domain);
+	}
 	printf("%s\n", addr);
 out:
 	free(addr);
 	free(key);
+	cm_officer_clear(&o);
 	cm_victim_clear(&v);
 	cm_case_clear(&cs);
 	return ret;
+}
+
+/* cmd_address_reply - the reply address of a victim on a case */
+int
+cmd_address_reply(struct cli *c, struct args *a)
+{
+	return address_key(c, a, NULL);
+}
+
+/* cmd_address_officer - the address through which an officer answers
+ * one victim of a case (the Reply-To of their notifications) */
+int
+cmd_address_officer(struct cli *c, struct args *a)
+{
+	return address_key(c, a, arg_opt(a, "officer"));
 }
 
 /* cmd_address_bounce - the VERP envelope sender of a notice */

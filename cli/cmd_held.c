@@ -7,12 +7,17 @@
  *	casemail held reject ID
  *
  * DESCRIPTION
- *	A message is held for review when it arrives through a valid reply
- *	address but from an address that is not the victim's. approve makes
- *	it "posted" and queues what posting it queues: for a victim's
- *	message an officer_notify notice to the officer in charge (unless
- *	one was already queued for it when it was held), for an officer's
- *	victim-visible message the victim notices (cm_work_queue_update).
+ *	A message is held for review when nothing proves who wrote it: a
+ *	victim's reply address used by another sender, a message placed on
+ *	a case only by its threading headers or a [REF] subject tag, an
+ *	officer's key address used by another sender, or mail to case+REF
+ *	or note+REF that no trusted border vouched for. list shows how each
+ *	was placed. approve makes it "posted" and queues what posting it
+ *	queues: for a victim's message an officer_notify notice to the
+ *	officer in charge (unless one was already queued for it when it was
+ *	held), for an officer's victim-visible message the notices to the
+ *	victim it is addressed to, or to every victim for one addressed to
+ *	all (cm_work_queue_update).
  *	reject makes it "rejected": it stays in the store as evidence but
  *	out of the thread shown to anyone.
  *
@@ -60,6 +65,11 @@ cmd_held_list(struct cli *c, struct args *a)
 		out_time(o, "at", m->at);
 		out_str(o, "author", m->author);
 		out_str(o, "sender", m->sender);
+		out_str(o, "placement", m->placement);
+		if (m->victim_id != 0)
+			out_int(o, "victim_id", m->victim_id);
+		else
+			out_str(o, "victim_id", NULL);
 		out_str(o, "subject", m->subject);
 		out_str(o, "body", m->body);
 		out_end(o);
@@ -88,8 +98,9 @@ find_notify(const struct cm_notice *n, void *ctx)
 /* queue_after_approve - the notices posting this message queues */
 static int
 queue_after_approve(struct cli *c, const struct cm_case *cs, int64_t id,
-		    const char *author, const char *visibility,
-		    const char *kind, int *n_r, const char **error_r)
+		    int64_t victim_id, const char *author,
+		    const char *visibility, const char *kind, int *n_r,
+		    const char **error_r)
 {
 	struct cm_notice n;
 	int64_t seen[2] = { id, 0 };
@@ -100,8 +111,8 @@ queue_after_approve(struct cli *c, const struct cm_case *cs, int64_t id,
 		return 0;
 	if (strcmp(author, "officer") == 0 &&
 	    strcmp(visibility, "victim") == 0)
-		return cm_work_queue_update(&c->work, cs->id, id, n_r,
-					    error_r);
+		return cm_work_queue_update(&c->work, cs->id, id, victim_id,
+					    n_r, error_r);
 	if (strcmp(author, "victim") != 0)
 		return 0;
 	rc = cm_store_notice_list(c->st, NULL, find_notify, seen, error_r);
@@ -128,7 +139,7 @@ decide(struct cli *c, const char *arg, bool approve)
 	const char *err = NULL;
 	char author[16], visibility[16], kind[16], status[16];
 	char *detail = NULL;
-	int64_t id;
+	int64_t id, victim_id;
 	int rc, n = 0, ret;
 
 	if ((ret = cli_id(arg, "message id", &id)) != 0)
@@ -150,6 +161,7 @@ decide(struct cli *c, const char *arg, bool approve)
 	cm_strlcpy(visibility, m.visibility, sizeof(visibility));
 	cm_strlcpy(kind, m.kind, sizeof(kind));
 	cm_strlcpy(status, m.status, sizeof(status));
+	victim_id = m.victim_id;
 	if (strcmp(status, "held") != 0) {
 		cm_store_rollback(c->st);
 		ret = cli_fail(CLI_EXIT_ERR, "message %lld is not held (status "
@@ -162,8 +174,8 @@ decide(struct cli *c, const char *arg, bool approve)
 						 approve ? "posted" :
 							   "rejected", &err);
 	if (rc == 0 && approve)
-		rc = queue_after_approve(c, &cs, id, author, visibility, kind,
-					 &n, &err);
+		rc = queue_after_approve(c, &cs, id, victim_id, author,
+					 visibility, kind, &n, &err);
 	if (rc < 0) {
 		ret = cli_store_fail(c, rc, "cannot change message", err);
 		goto out;

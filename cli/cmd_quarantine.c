@@ -5,6 +5,7 @@
  *	casemail quarantine list [--status held|released|deleted] [--json]
  *	casemail quarantine show ID [--json] [--raw]
  *	casemail quarantine release ID --case REF --as victim|officer|note
+ *		[--victim ID|--all]
  *	casemail quarantine delete ID
  *
  * DESCRIPTION
@@ -13,17 +14,22 @@
  *	configured limits; if that still fails, the raw text made valid
  *	UTF-8 is the body), trims it, and posts it on the case through
  *	cm_work_post with source "quarantine":
- *	  victim   as the victim of the case whose address matches From,
- *	           else the case's first victim; the officer is notified;
+ *	  victim   as the victim named by --victim ID, else the victim of
+ *	           the case whose address matches From; when From matches
+ *	           no victim, --victim is required (a stranger's mail is
+ *	           never credited to a victim by default); the officer is
+ *	           notified;
  *	  officer  as the officer whose address matches From, else the
- *	           officer in charge, visible to the victim (victims are
- *	           notified);
+ *	           officer in charge, addressed as "casemail update" is
+ *	           (--victim ID or --all, required when the case has more
+ *	           than one victim); the addressed victims are notified;
  *	  note     the same officer, internal.
  *	delete marks the row deleted; the raw message is kept (evidence).
  *
  * DIAGNOSTICS
  *	"no quarantined message ID", "quarantined message ID is already
- *	released", "case REF has no victims", store errors.
+ *	released", "the sender matches no victim of case REF: name one with
+ *	--victim ID", "no victim ID on case REF", store errors.
  *
  * SECURITY
  *	--raw writes the bytes as received; on a terminal they are shown
@@ -279,21 +285,11 @@ parsed_free(struct parsed *p)
 	cm_msg_free(&p->msg);
 }
 
-/* first_victim - store callback keeping the first victim's id */
+/* pick_author - victim or officer id for the role, and for an officer
+ * the victim addressed; 0 or a status */
 static int
-first_victim(const struct cm_victim *v, void *ctx)
-{
-	int64_t *id = ctx;
-
-	if (*id == 0)
-		*id = v->id;
-	return 0;
-}
-
-/* pick_author - victim or officer id for the role; 0 or a status */
-static int
-pick_author(struct cli *c, const struct cm_case *cs, const char *role,
-	    const char *from, struct cm_post *post)
+pick_author(struct cli *c, struct args *a, const struct cm_case *cs,
+	    const char *role, const char *from, struct cm_post *post)
 {
 	struct cm_victim v = { 0 };
 	struct cm_officer o = { 0 };
@@ -301,18 +297,31 @@ pick_author(struct cli *c, const struct cm_case *cs, const char *role,
 	int rc = CM_ENOENT, ret = 0;
 
 	if (strcmp(role, "victim") == 0) {
+		if (arg_flag(a, "all")) {
+			ret = cli_fail(CLI_EXIT_USAGE, "--all is for --as "
+				       "officer");
+			goto out;
+		}
+		if (arg_opt(a, "victim") != NULL) {
+			/* named by the officer releasing it */
+			ret = cli_addressee(c, a, cs, false,
+					    &post->victim_id);
+			goto out;
+		}
 		if (from != NULL)
 			rc = cm_store_victim_find_email(c->st, cs->id, from,
 							&v, &err);
 		if (rc == 0)
 			post->victim_id = v.id;
 		else if (rc == CM_ENOENT)
-			rc = cm_store_victim_list(c->st, cs->id, first_victim,
-						  &post->victim_id, &err);
-		if (rc == 0 && post->victim_id == 0)
-			ret = cli_fail(CLI_EXIT_ERR, "case %s has no victims",
-				       cs->ref);
+			ret = cli_fail(CLI_EXIT_ERR, "the sender matches no "
+				       "victim of case %s: name one with "
+				       "--victim ID", cs->ref);
 	} else {
+		ret = cli_addressee(c, a, cs, strcmp(role, "note") == 0,
+				    &post->victim_id);
+		if (ret != 0)
+			goto out;
 		if (from != NULL)
 			rc = cm_store_officer_get(c->st, from, &o, &err);
 		if (rc == 0) {
@@ -322,8 +331,9 @@ pick_author(struct cli *c, const struct cm_case *cs, const char *role,
 			rc = 0;
 		}
 	}
-	if (rc < 0 && ret == 0)
+	if (rc < 0 && rc != CM_ENOENT && ret == 0)
 		ret = cli_store_fail(c, rc, "cannot find the author", err);
+out:
 	cm_victim_clear(&v);
 	cm_officer_clear(&o);
 	return ret;
@@ -416,7 +426,7 @@ cmd_quarantine_release(struct cli *c, struct args *a)
 						       l.v[0].sender;
 	memset(&post, 0, sizeof(post));
 	post.case_id = cs.id;
-	if ((ret = pick_author(c, &cs, as, from, &post)) != 0) {
+	if ((ret = pick_author(c, a, &cs, as, from, &post)) != 0) {
 		cm_store_rollback(c->st);
 		goto out;
 	}
@@ -433,6 +443,7 @@ cmd_quarantine_release(struct cli *c, struct args *a)
 					  l.v[0].message_id;
 	post.in_reply_to = p.msg != NULL ? p.msg->in_reply_to : NULL;
 	post.source = "quarantine";
+	post.placement = "released";
 	post.raw_id = l.v[0].raw_id;
 	rc = cm_work_post(&c->work, &post, &mid, &n, &err);
 	if (rc == 0)

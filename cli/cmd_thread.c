@@ -2,22 +2,29 @@
  * cmd_thread.c - casemail update and thread
  *
  * SYNOPSIS
- *	casemail update REF --officer EMAIL [--internal] [--text T]
+ *	casemail update REF --officer EMAIL [--victim ID|--all] [--internal]
+ *		[--text T]
  *	casemail thread REF [--json]
  *
  * DESCRIPTION
  *	update posts an officer's message on a case through cm_work_post,
- *	which queues one notice per opted-in victim and channel (none for
- *	an internal note). The text comes from --text or, without it, from
- *	standard input (at most 1 MiB); trailing white space is dropped.
+ *	addressed to one victim (--victim ID) or explicitly to every victim
+ *	of the case (--all); one of them is required when the case has more
+ *	than one victim, and a case with one victim addresses that victim.
+ *	One notice is queued per addressed opted-in victim and channel
+ *	(none for an internal note, which is addressed to no victim). The
+ *	text comes from --text or, without it, from standard input (at most
+ *	1 MiB); trailing white space is dropped.
  *
- *	thread prints the messages of a case oldest first: text for people,
- *	or the JSON shape documented in casemail(1).
+ *	thread prints the messages of a case oldest first, each with whom
+ *	it is addressed to and how it was placed: text for people, or the
+ *	JSON shape documented in casemail(1).
  *
  * DIAGNOSTICS
  *	"text is not valid UTF-8", "text contains NUL bytes", "text is
  *	empty": nothing is stored. "case REF is closed", "no active officer
- *	E".
+ *	E", "case REF has N victims: say --victim ID or --all", "no victim
+ *	ID on case REF", "--victim and --all exclude each other".
  *
  * SECURITY
  *	Text printed from the thread is sanitised for the terminal. Audit
@@ -58,6 +65,7 @@ cli_msgs_collect(const struct cm_message *m, void *ctx)
 	d->message_id = cm_xstrdup(m->message_id);
 	d->in_reply_to = cm_xstrdup(m->in_reply_to);
 	d->source = cm_xstrdup(m->source);
+	d->placement = cm_xstrdup(m->placement);
 	return 0;
 }
 
@@ -80,6 +88,7 @@ cli_msgs_free(struct cli_msgs *l)
 		free((char *)m->message_id);
 		free((char *)m->in_reply_to);
 		free((char *)m->source);
+		free((char *)m->placement);
 	}
 	free(l->v);
 	l->v = NULL;
@@ -136,6 +145,63 @@ fail:
 	return NULL;
 }
 
+/* struct addressees - the victims of a case, for --victim and --all */
+struct addressees {
+	int64_t want; /* the --victim id, 0 if none */
+	bool found;   /* want is a victim of the case */
+	size_t n;     /* victims on the case */
+	int64_t only; /* the one victim when n == 1 */
+};
+
+/* count_victim - store callback: count and look for the wanted id */
+static int
+count_victim(const struct cm_victim *v, void *ctx)
+{
+	struct addressees *ad = ctx;
+
+	ad->n++;
+	ad->only = v->id;
+	if (v->id == ad->want)
+		ad->found = true;
+	return 0;
+}
+
+/* cli_addressee - the victim an officer's message goes to, from
+ * --victim and --all (cli.h) */
+int
+cli_addressee(struct cli *c, struct args *a, const struct cm_case *cs,
+	  bool internal, int64_t *victim_r)
+{
+	const char *vid = arg_opt(a, "victim"), *err = NULL;
+	bool all = arg_flag(a, "all");
+	struct addressees ad = { 0, false, 0, 0 };
+	int rc;
+
+	*victim_r = 0;
+	if (vid != NULL && all)
+		return cli_fail(CLI_EXIT_ERR, "--victim and --all exclude "
+				"each other");
+	if (vid != NULL && (rc = cli_id(vid, "victim id", &ad.want)) != 0)
+		return rc;
+	rc = cm_store_victim_list(c->st, cs->id, count_victim, &ad, &err);
+	if (rc < 0)
+		return cli_store_fail(c, rc, "cannot list victims", err);
+	if (vid != NULL) {
+		if (!ad.found)
+			return cli_fail(CLI_EXIT_ERR, "no victim %lld on case "
+					"%s", (long long)ad.want, cs->ref);
+		*victim_r = ad.want;
+		return 0;
+	}
+	if (all || internal)
+		return 0;
+	if (ad.n > 1)
+		return cli_fail(CLI_EXIT_ERR, "case %s has %zu victims: say "
+				"--victim ID or --all", cs->ref, ad.n);
+	*victim_r = ad.only;
+	return 0;
+}
+
 /* cmd_update - an officer posts on a case */
 int
 cmd_update(struct cli *c, struct args *a)
@@ -146,7 +212,7 @@ cmd_update(struct cli *c, struct args *a)
 	struct cm_case cs = { 0 };
 	struct cm_post p;
 	char *text = NULL;
-	int64_t id = 0;
+	int64_t id = 0, to = 0;
 	int rc, n = 0, ret = CLI_EXIT_ERR;
 
 	if (email == NULL) {
@@ -168,8 +234,13 @@ cmd_update(struct cli *c, struct args *a)
 			       "reopen %s)", cs.ref, cs.ref);
 		goto out;
 	}
+	if ((ret = cli_addressee(c, a, &cs, internal, &to)) != 0) {
+		cm_store_rollback(c->st);
+		goto out;
+	}
 	memset(&p, 0, sizeof(p));
 	p.case_id = cs.id;
+	p.victim_id = to;
 	p.officer_id = o.id;
 	p.author = "officer";
 	p.visibility = internal ? "internal" : "victim";
@@ -179,6 +250,7 @@ cmd_update(struct cli *c, struct args *a)
 	p.body_full = text;
 	p.sender = o.email;
 	p.source = "cli";
+	p.placement = "cli";
 	rc = cm_work_post(&c->work, &p, &id, &n, &err);
 	if (rc < 0) {
 		ret = cli_store_fail(c, rc, "cannot post the update", err);
@@ -190,8 +262,13 @@ cmd_update(struct cli *c, struct args *a)
 	cm_log_info("actor=%s action=message.add case=%s message=%lld "
 		    "visibility=%s notices=%d", c->actor, cs.ref,
 		    (long long)id, p.visibility, n);
-	printf("posted message %lld on %s, %d notices queued\n",
-	       (long long)id, cs.ref, n);
+	if (to != 0)
+		printf("posted message %lld on %s to victim %lld, %d notices "
+		       "queued\n", (long long)id, cs.ref, (long long)to, n);
+	else
+		printf("posted message %lld on %s%s, %d notices queued\n",
+		       (long long)id, cs.ref, internal ? "" : " to all victims",
+		       n);
 out:
 	free(text);
 	cm_case_clear(&cs);
@@ -253,12 +330,51 @@ count_lines(const char *s)
 	return n;
 }
 
+/* placed_words - how a message found its case, in words (static) */
+static const char *
+placed_words(const char *placement)
+{
+	static const struct {
+		const char *name, *words;
+	} w[] = {
+		{ "reply_key", "the victim's reply address" },
+		{ "officer_key", "the officer's reply address" },
+		{ "case_address", "the case address, sender proven" },
+		{ "thread", "threading headers only, sender not proven" },
+		{ "subject_tag", "a subject tag only, sender not proven" },
+		{ "released", "released from quarantine" },
+		{ "portal", "the portal" },
+		{ "cli", "the command line" },
+	};
+
+	if (placement == NULL)
+		return NULL;
+	for (size_t i = 0; i < CM_ARRAY_SIZE(w); i++)
+		if (strcmp(placement, w[i].name) == 0)
+			return w[i].words;
+	return placement;
+}
+
+/* addressed_to - "to victim N", "to all victims" or "" for the text
+ * listing, into buf */
+static const char *
+addressed_to(const struct cm_message *m, char *buf, size_t size)
+{
+	if (strcmp(m->author, "officer") != 0 ||
+	    strcmp(m->visibility, "victim") != 0)
+		return "";
+	if (m->victim_id == 0)
+		return " to all victims";
+	snprintf(buf, size, " to victim %lld", (long long)m->victim_id);
+	return buf;
+}
+
 /* thread_text - the readable listing */
 static int
 thread_text(struct cli *c, const struct cm_case *cs, struct cli_msgs *l)
 {
-	const char *err = NULL;
-	char at[32], *who;
+	const char *err = NULL, *placed;
+	char at[32], to[48], *who;
 	int rc;
 
 	printf("case %s (%s): %zu message%s\n", cs->ref, cs->status, l->n,
@@ -267,14 +383,17 @@ thread_text(struct cli *c, const struct cm_case *cs, struct cli_msgs *l)
 		const struct cm_message *m = &l->v[i];
 
 		who = out_clean(m->sender, true);
-		printf("\n#%lld %s %s <%s>%s%s%s%s via %s\n", (long long)m->id,
-		       cm_time_iso(m->at, at), m->author, who,
+		placed = placed_words(m->placement);
+		printf("\n#%lld %s %s <%s>%s%s%s%s%s via %s%s%s\n",
+		       (long long)m->id, cm_time_iso(m->at, at), m->author,
+		       who, addressed_to(m, to, sizeof(to)),
 		       strcmp(m->visibility, "internal") == 0 ?
 			       " INTERNAL" : "",
 		       strcmp(m->status, "posted") != 0 ? " " : "",
 		       strcmp(m->status, "posted") != 0 ? m->status : "",
 		       strcmp(m->kind, "message") != 0 ? " (auto)" : "",
-		       m->source);
+		       m->source, placed != NULL ? ", placed by " : "",
+		       placed != NULL ? placed : "");
 		free(who);
 		if (m->subject != NULL) {
 			fputs("    Subject: ", stdout);
@@ -323,6 +442,11 @@ thread_json(struct cli *c, const struct cm_case *cs, struct cli_msgs *l,
 		out_str(o, "message_id", m->message_id);
 		out_str(o, "in_reply_to", m->in_reply_to);
 		out_str(o, "source", m->source);
+		out_str(o, "placement", m->placement);
+		if (m->victim_id != 0)
+			out_int(o, "victim_id", m->victim_id);
+		else
+			out_str(o, "victim_id", NULL);
 		out_list(o, "attachments");
 		rc = cm_store_attachment_list(c->st, m->id, put_attachment, o,
 					      &err);

@@ -71,13 +71,4 @@ enum cm_auth cm_authres_decide(char *const *values,
 			       const char *trusted, const char *from_domain,
 			       const char **why_r);
 
-/*
- * cm_authres_pass - deprecated, kept until its last caller moves to
- * cm_authres_verdict: true if cm_authres_decide says CM_AUTH_PASS for
- * values[0..n) with every field taken to stand above the border's
- * Received (so the topmost trusted field decides).
- */
-bool cm_authres_pass(char *const *values, size_t n, const char *trusted,
-		     const char *from_domain);
-
 #endif

@@ -72,7 +72,7 @@
 				* of 16 MiB instead of SQLite's 2 MiB */
 
 /* The schema version this build writes (PRAGMA user_version). */
-#define CM_STORE_VERSION 3
+#define CM_STORE_VERSION 4
 
 struct cm_store;
 
@@ -274,7 +274,10 @@ struct cm_message {
 	int64_t case_id;
 	int64_t at; /* received or posted */
 	const char *author;     /* "victim", "officer", "system" */
-	int64_t victim_id;      /* 0 if none */
+	int64_t victim_id;      /* a victim's message: its author; an
+				   officer's: the victim it is addressed
+				   to; 0 if none (an officer's: to every
+				   victim of the case) */
 	int64_t officer_id;     /* 0 if none */
 	const char *visibility; /* "victim" or "internal" */
 	const char *status;     /* "posted", "held", "rejected" */
@@ -289,6 +292,11 @@ struct cm_message {
 	const char *source; /* "cli", "pipe", "maildir", "imap", "web",
 			       "quarantine" */
 	int64_t raw_id; /* 0 if none */
+	const char *placement; /* how it found its case: "reply_key",
+				  "officer_key", "case_address", "thread",
+				  "subject_tag", "released", "portal",
+				  "cli"; NULL for messages stored before
+				  placements were recorded */
 };
 
 /* cm_store_message_add - append to the thread; fields of m borrowed */
@@ -370,6 +378,15 @@ struct cm_notice {
  * only case_id, victim_id, officer_id, message_id, kind, channel used */
 int cm_store_notice_add(struct cm_store *st, const struct cm_notice *n,
 			int64_t *id_r, const char **error_r);
+/*
+ * cm_store_notice_coalesce - when an officer_notify notice to officer_id
+ * about a message of victim_id (0: none) on case_id is still queued or
+ * deferred, point it at message_id instead of queuing another: 0, or
+ * CM_ENOENT when none is waiting (queue one).
+ */
+int cm_store_notice_coalesce(struct cm_store *st, int64_t case_id,
+			     int64_t officer_id, int64_t victim_id,
+			     int64_t message_id, const char **error_r);
 /* cm_store_notice_get - strings valid until the next cm_store_* call */
 int cm_store_notice_get(struct cm_store *st, int64_t id,
 			struct cm_notice *n_r, const char **error_r);
@@ -574,5 +591,27 @@ int cm_store_exec_for_test(struct cm_store *st, const char *sql,
  */
 int cm_store_query_int_for_test(struct cm_store *st, const char *sql,
 				int64_t *value_r, const char **error_r);
+
+/*
+ * struct cm_victim_prefs - what the portal's forms change on a victim:
+ * name and channel NULL, opted_in, discreet and registered -1 leave the
+ * column as it is (strings borrowed)
+ */
+struct cm_victim_prefs {
+	const char *name;
+	const char *channel; /* "email", "sms", "both" */
+	int opted_in;        /* 0, 1 or -1 */
+	int discreet;        /* 0, 1 or -1 */
+	int registered;      /* 0, 1 or -1 */
+};
+/*
+ * cm_store_victim_set_prefs - in the open transaction, write only the
+ * columns of p that are set, leaving email_status, bounce_score and the
+ * rest as other writers left them: 0, CM_ENOENT (no such victim) or a
+ * store error with *error_r
+ */
+int cm_store_victim_set_prefs(struct cm_store *st, int64_t victim_id,
+			      const struct cm_victim_prefs *p,
+			      const char **error_r);
 
 #endif

@@ -43,7 +43,9 @@ struct cm_work {
  */
 struct cm_post {
 	int64_t case_id;
-	int64_t victim_id;  /* author when a victim wrote; else 0 */
+	int64_t victim_id;  /* author when a victim wrote; for an
+			       officer's message the victim it is
+			       addressed to, 0 for every victim */
 	int64_t officer_id; /* author when an officer wrote; else 0 */
 	const char *author;     /* "victim", "officer", "system" */
 	const char *visibility; /* "victim" or "internal" */
@@ -58,13 +60,19 @@ struct cm_post {
 	const char *in_reply_to;
 	const char *source;
 	int64_t raw_id;
+	const char *placement;  /* how it was placed (cm_message); may be
+				   NULL */
 };
 
 /*
  * cm_work_post - add p to the thread and queue what follows from it:
- * an officer's victim-visible posted update queues victim notices; a
- * victim's message (posted or held) queues an officer_notify notice to
- * the officer in charge; internal notes, auto-replies, bounces and
+ * an officer's victim-visible posted update queues notices to the victim
+ * it is addressed to (or to every victim of the case); a victim's
+ * message (posted or held) queues an officer_notify notice to the
+ * officer in charge, or makes the one still waiting for that officer
+ * about that victim point at it (one pending notification per case,
+ * officer and victim, however many messages); internal notes,
+ * auto-replies, bounces and
  * events queue nothing. *message_id_r (may be NULL) gets the row id,
  * *notices_r (may be NULL) the count of notices queued.
  */
@@ -73,20 +81,40 @@ int cm_work_post(struct cm_work *w, const struct cm_post *p,
 		 const char **error_r);
 
 /*
- * cm_work_queue_update - queue victim notices for message_id of case_id
- * (used by cm_work_post and by held approve). *n_r gets the count.
+ * cm_work_queue_update - queue notices for message_id of case_id to
+ * victim_id, or to every victim of the case when victim_id is 0 (used by
+ * cm_work_post and by held approve). *n_r gets the count.
  */
 int cm_work_queue_update(struct cm_work *w, int64_t case_id,
-			 int64_t message_id, int *n_r, const char **error_r);
+			 int64_t message_id, int64_t victim_id, int *n_r,
+			 const char **error_r);
 
 /*
- * cm_work_bounce - a permanent failure for notice_id: the notice fails
- * with reason, the victim's address is scored, and when it reaches
- * cfg->bounce_limit the address becomes undeliverable, the officer in
- * charge gets a bounce_alert notice and, where the victim has a phone,
- * an sms notice replaces the failed email. *undeliverable_r may be NULL.
+ * cm_work_queue_notify - the officer_notify for a victim's message
+ * message_id (victim_id, on case_id) to the officer in charge: a new
+ * notice, or the one still waiting for them about that victim made to
+ * point at it. *n_r gets 1 when a notice was queued, 0 when coalesced.
+ */
+int cm_work_queue_notify(struct cm_work *w, int64_t case_id,
+			 int64_t victim_id, int64_t message_id, int *n_r,
+			 const char **error_r);
+
+/*
+ * cm_work_bounce - a permanent failure for notice_id. It counts only
+ * once per notice, only while the notice is "sent" or "sending", and only
+ * when failed[0..n_failed) (the recipients the report names as failed;
+ * n_failed 0 when it names none) holds the address the notice went to;
+ * otherwise nothing changes and *why_r says why. When it counts, the
+ * notice fails with reason, the victim's address is scored, and when it
+ * reaches cfg->bounce_limit the address becomes undeliverable, the
+ * officer in charge gets a bounce_alert notice and, where the victim has
+ * a phone, an sms notice replaces the failed email. *why_r (static, may
+ * be NULL) gets "address now undeliverable", "notice failed" or the
+ * reason it did not count; *undeliverable_r may be NULL.
  */
 int cm_work_bounce(struct cm_work *w, int64_t notice_id, const char *reason,
-		   bool *undeliverable_r, const char **error_r);
+		   const char *const *failed, size_t n_failed,
+		   bool *undeliverable_r, const char **why_r,
+		   const char **error_r);
 
 #endif

@@ -455,19 +455,3 @@ cm_authres_verdict(const struct cm_msg *m, const char *trusted,
 				 m->n_auth_results, m->received_by,
 				 m->n_received, trusted, at + 1, why_r);
 }
-
-/* cm_authres_pass - the decision with every field above the border */
-bool
-cm_authres_pass(char *const *values, size_t n, const char *trusted,
-		const char *from_domain)
-{
-	char none[] = "";
-	char *by[1] = { none };
-	size_t *above = cm_xcalloc(n > 0 ? n : 1, sizeof(*above));
-	bool pass;
-
-	pass = cm_authres_decide(values, above, n, by, 1, trusted,
-				 from_domain, NULL) == CM_AUTH_PASS;
-	free(above);
-	return pass;
-}

@@ -252,6 +252,27 @@ static const char schema_v3[] =
 	" ended_at INTEGER);"
 	"CREATE INDEX sessions_victim ON sessions(victim_id);";
 
+/*
+ * v4: conversations belong to a victim, and each message says how it
+ * was placed. An officer's message carries the victim it is addressed
+ * to in victim_id (NULL: every victim of the case). Officer messages
+ * already on one-victim cases belong to that victim; on cases with
+ * several victims they stay addressed to all, which is what was shown.
+ */
+static const char schema_v4[] =
+	"ALTER TABLE messages ADD COLUMN placement TEXT"
+	" CHECK (placement IS NULL OR placement IN ('reply_key',"
+	" 'officer_key', 'case_address', 'thread', 'subject_tag',"
+	" 'released', 'portal', 'cli'));"
+	"UPDATE messages SET victim_id = (SELECT v.id FROM victims v"
+	" WHERE v.case_id = messages.case_id)"
+	" WHERE author = 'officer' AND visibility = 'victim'"
+	" AND victim_id IS NULL"
+	" AND (SELECT count(*) FROM victims v"
+	" WHERE v.case_id = messages.case_id) = 1;"
+	"CREATE INDEX notices_pending_notify ON notices(case_id, officer_id,"
+	" status) WHERE kind = 'officer_notify';";
+
 struct cm_store;
 static int audit_meta_init(struct cm_store *st, const char **error_r);
 static int meta_write(struct cm_store *st, int64_t count,
@@ -269,6 +290,7 @@ static const struct migration migrations[] = {
 	{ schema_v1, audit_meta_init },
 	{ schema_v2, NULL },
 	{ schema_v3, NULL },
+	{ schema_v4, NULL },
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==
@@ -285,7 +307,7 @@ _Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==
 #define MSG_COLS                                                        \
 	"id, case_id, at, author, victim_id, officer_id, visibility,"   \
 	" status, kind, body, body_full, quoted, subject, sender,"      \
-	" message_id, in_reply_to, source, raw_id"
+	" message_id, in_reply_to, source, raw_id, placement"
 #define ATT_COLS "message_id, filename, content_type, size, sha256"
 #define NOTICE_COLS                                                     \
 	"id, case_id, victim_id, officer_id, message_id, kind, channel," \
@@ -352,6 +374,7 @@ enum sid {
 	S_NOTICE_CLAIM,
 	S_NOTICE_DEFER,
 	S_NOTICE_PROVIDER,
+	S_NOTICE_COALESCE,
 	S_TOKEN_ADD,
 	S_TOKEN_FIND,
 	S_TOKEN_USE,
@@ -434,9 +457,9 @@ static const char *const sql_text[S_COUNT] = {
 	[S_MSG_ADD] = "INSERT INTO messages (case_id, at, author, victim_id,"
 		      " officer_id, visibility, status, kind, body,"
 		      " body_full, quoted, subject, sender, message_id,"
-		      " in_reply_to, source, raw_id) VALUES (?1, ?2, ?3,"
-		      " ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
-		      " ?15, ?16, ?17)",
+		      " in_reply_to, source, raw_id, placement) VALUES (?1,"
+		      " ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
+		      " ?14, ?15, ?16, ?17, ?18)",
 	[S_MSG_GET] = "SELECT " MSG_COLS " FROM messages WHERE id = ?1",
 	[S_MSG_STATUS] = "UPDATE messages SET status = ?2 WHERE id = ?1",
 	[S_THREAD] = "SELECT " MSG_COLS " FROM messages WHERE case_id = ?1"
@@ -495,6 +518,16 @@ static const char *const sql_text[S_COUNT] = {
 			   " WHERE id = ?1",
 	[S_NOTICE_PROVIDER] = "UPDATE notices SET provider_id = ?2,"
 			      " updated_at = ?3 WHERE id = ?1",
+	/* an officer_notify still waiting for the same officer about the
+	 * same victim of the case takes the newer message instead */
+	[S_NOTICE_COALESCE] = "UPDATE notices SET message_id = ?4,"
+			      " updated_at = ?5 WHERE id = (SELECT n.id"
+			      " FROM notices n JOIN messages m"
+			      " ON m.id = n.message_id WHERE n.case_id = ?1"
+			      " AND n.officer_id = ?2"
+			      " AND n.kind = 'officer_notify'"
+			      " AND n.status IN ('queued', 'deferred')"
+			      " AND m.victim_id IS ?3 ORDER BY n.id LIMIT 1)",
 	[S_TOKEN_ADD] = "INSERT INTO tokens (hash, kind, notice_id,"
 			" victim_id, case_id, created_at, expires_at,"
 			" used_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"
@@ -2439,6 +2472,7 @@ message_fill(const struct cell *c, struct cm_message *m)
 	m->in_reply_to = c[15].s;
 	m->source = c[16].s;
 	m->raw_id = c[17].i;
+	m->placement = c[18].s;
 }
 
 /* cm_store_message_add - append a message to a thread */
@@ -2470,6 +2504,7 @@ cm_store_message_add(struct cm_store *st, const struct cm_message *m,
 	bind_text(st, s, 15, m->in_reply_to);
 	bind_text(st, s, 16, m->source);
 	bind_id(st, s, 17, m->raw_id);
+	bind_text(st, s, 18, m->placement);
 	if ((ret = run(st, s, "message add", error_r)) < 0)
 		goto out;
 	if (id_r != NULL)
@@ -2758,6 +2793,30 @@ cm_store_notice_add(struct cm_store *st, const struct cm_notice *n,
 		goto out;
 	if (id_r != NULL)
 		*id_r = sqlite3_last_insert_rowid(st->db);
+out:
+	done(s);
+	return ret;
+}
+
+/* cm_store_notice_coalesce - point a waiting officer_notify at a newer
+ * message; 0 when one was waiting, CM_ENOENT when none */
+int
+cm_store_notice_coalesce(struct cm_store *st, int64_t case_id,
+			 int64_t officer_id, int64_t victim_id,
+			 int64_t message_id, const char **error_r)
+{
+	sqlite3_stmt *s = NULL;
+	int ret;
+
+	need_txn(st);
+	if ((ret = prep(st, S_NOTICE_COALESCE, &s, error_r)) < 0)
+		goto out;
+	bind_int(st, s, 1, case_id);
+	bind_int(st, s, 2, officer_id);
+	bind_id(st, s, 3, victim_id);
+	bind_int(st, s, 4, message_id);
+	bind_int(st, s, 5, cm_now());
+	ret = run_changed(st, s, "notice coalesce", error_r);
 out:
 	done(s);
 	return ret;
@@ -3479,6 +3538,50 @@ cm_store_query_int_for_test(struct cm_store *st, const char *sql,
 		goto out;
 	}
 	ret = 0;
+out:
+	sqlite3_finalize(s);
+	return ret;
+}
+
+/* ---- the portal's own columns ---- */
+
+/*
+ * cm_store_victim_set_prefs - write only the columns a portal form owns
+ * (each NULL or -1 in p left as it is), so that what another process
+ * wrote meanwhile (email_status and bounce_score from a bounce, an
+ * address from the command line) survives the form
+ */
+int
+cm_store_victim_set_prefs(struct cm_store *st, int64_t victim_id,
+			  const struct cm_victim_prefs *p,
+			  const char **error_r)
+{
+	static const char sql[] =
+		"UPDATE victims SET name = coalesce(?2, name),"
+		" channel = coalesce(?3, channel),"
+		" opted_in = coalesce(?4, opted_in),"
+		" discreet = coalesce(?5, discreet),"
+		" registered = coalesce(?6, registered) WHERE id = ?1";
+	const int flag[3] = { p->opted_in, p->discreet, p->registered };
+	sqlite3_stmt *s = NULL;
+	int ret, rc, i;
+
+	need_txn(st);
+	rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
+	if (rc != SQLITE_OK) {
+		ret = fail(st, rc, "victim preferences", error_r);
+		goto out;
+	}
+	bind_int(st, s, 1, victim_id);
+	bind_text(st, s, 2, p->name);
+	bind_text(st, s, 3, p->channel);
+	for (i = 0; i < 3; i++) {
+		if (flag[i] < 0)
+			note_bind(st, sqlite3_bind_null(s, 4 + i));
+		else
+			bind_int(st, s, 4 + i, flag[i] != 0);
+	}
+	ret = run_changed(st, s, "victim preferences", error_r);
 out:
 	sqlite3_finalize(s);
 	return ret;

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cm_work.h"
 
@@ -107,10 +108,11 @@ queue_one(struct cm_work *w, int64_t case_id, int64_t victim_id,
 	return cm_store_notice_add(w->store, &n, id_r, error_r);
 }
 
-/* cm_work_queue_update - victim notices for an officer's update */
+/* cm_work_queue_update - notices for an officer's update, to the victim
+ * it is addressed to or to every victim of the case */
 int
 cm_work_queue_update(struct cm_work *w, int64_t case_id, int64_t message_id,
-		     int *n_r, const char **error_r)
+		     int64_t victim_id, int *n_r, const char **error_r)
 {
 	struct victims vs = { NULL, 0, 0 };
 	struct cm_case c = { 0 };
@@ -127,6 +129,8 @@ cm_work_queue_update(struct cm_work *w, int64_t case_id, int64_t message_id,
 	for (size_t i = 0; i < vs.n; i++) {
 		const struct cm_victim *v = &vs.v[i];
 
+		if (victim_id != 0 && v->id != victim_id)
+			continue;
 		if (wants_email(v)) {
 			ret = queue_one(w, case_id, v->id, 0, message_id,
 					"update", "email", NULL, error_r);
@@ -142,8 +146,14 @@ cm_work_queue_update(struct cm_work *w, int64_t case_id, int64_t message_id,
 			n++;
 		}
 	}
-	snprintf(detail, sizeof(detail), "message=%lld notices=%d",
-		 (long long)message_id, n);
+	if (victim_id != 0)
+		snprintf(detail, sizeof(detail),
+			 "message=%lld to=victim:%lld notices=%d",
+			 (long long)message_id, (long long)victim_id, n);
+	else
+		snprintf(detail, sizeof(detail),
+			 "message=%lld to=all notices=%d",
+			 (long long)message_id, n);
 	ret = cm_store_audit(w->store, w->actor, "notice.queue", c.ref,
 			     detail, error_r);
 	if (ret < 0)
@@ -152,6 +162,41 @@ cm_work_queue_update(struct cm_work *w, int64_t case_id, int64_t message_id,
 		*n_r = n;
 out:
 	victims_free(&vs);
+	cm_case_clear(&c);
+	return ret;
+}
+
+/* cm_work_queue_notify - tell the officer in charge of a victim's
+ * message: one notice waiting per case, officer and victim */
+int
+cm_work_queue_notify(struct cm_work *w, int64_t case_id, int64_t victim_id,
+		     int64_t message_id, int *n_r, const char **error_r)
+{
+	struct cm_case c = { 0 };
+	char detail[160];
+	int ret, n = 0;
+
+	ret = cm_store_case_get_id(w->store, case_id, &c, error_r);
+	if (ret < 0)
+		goto out;
+	ret = cm_store_notice_coalesce(w->store, case_id, c.oic_id, victim_id,
+				       message_id, error_r);
+	if (ret == CM_ENOENT) {
+		ret = queue_one(w, case_id, 0, c.oic_id, message_id,
+				"officer_notify", "email", NULL, error_r);
+		n = 1;
+	}
+	if (ret < 0)
+		goto out;
+	snprintf(detail, sizeof(detail),
+		 "message=%lld kind=officer_notify officer=%lld%s",
+		 (long long)message_id, (long long)c.oic_id,
+		 n == 0 ? " coalesced=yes" : "");
+	ret = cm_store_audit(w->store, w->actor, "notice.queue", c.ref,
+			     detail, error_r);
+	if (ret == 0 && n_r != NULL)
+		*n_r = n;
+out:
 	cm_case_clear(&c);
 	return ret;
 }
@@ -188,14 +233,16 @@ cm_work_post(struct cm_work *w, const struct cm_post *p,
 	m.in_reply_to = p->in_reply_to;
 	m.source = p->source;
 	m.raw_id = p->raw_id;
+	m.placement = p->placement;
 	ret = cm_store_message_add(w->store, &m, &id, error_r);
 	if (ret < 0)
 		goto out;
 	snprintf(detail, sizeof(detail),
 		 "message=%lld author=%s visibility=%s status=%s kind=%s "
-		 "source=%s",
+		 "source=%s placement=%s victim=%lld",
 		 (long long)id, m.author, m.visibility, m.status, m.kind,
-		 m.source);
+		 m.source, m.placement != NULL ? m.placement : "-",
+		 (long long)m.victim_id);
 	ret = cm_store_audit(w->store, w->actor, "message.add", c.ref, detail,
 			     error_r);
 	if (ret < 0)
@@ -206,20 +253,13 @@ cm_work_post(struct cm_work *w, const struct cm_post *p,
 	} else if (strcmp(m.author, "officer") == 0 &&
 		   strcmp(m.visibility, "victim") == 0 &&
 		   strcmp(m.status, "posted") == 0) {
-		ret = cm_work_queue_update(w, p->case_id, id, &n, error_r);
+		ret = cm_work_queue_update(w, p->case_id, id, p->victim_id,
+					   &n, error_r);
 		if (ret < 0)
 			goto out;
 	} else if (strcmp(m.author, "victim") == 0) {
-		ret = queue_one(w, p->case_id, 0, c.oic_id, id,
-				"officer_notify", "email", NULL, error_r);
-		if (ret < 0)
-			goto out;
-		n = 1;
-		snprintf(detail, sizeof(detail),
-			 "message=%lld kind=officer_notify officer=%lld",
-			 (long long)id, (long long)c.oic_id);
-		ret = cm_store_audit(w->store, w->actor, "notice.queue",
-				     c.ref, detail, error_r);
+		ret = cm_work_queue_notify(w, p->case_id, p->victim_id, id, &n,
+					   error_r);
 		if (ret < 0)
 			goto out;
 	}
@@ -233,16 +273,50 @@ out:
 	return ret;
 }
 
-/* cm_work_bounce - a hard bounce for a notice */
+/* names_address - does the list of failed recipients hold addr; an
+ * empty list names no one and so does not contradict */
+static bool
+names_address(const char *const *failed, size_t n_failed, const char *addr)
+{
+	if (n_failed == 0)
+		return true;
+	for (size_t i = 0; i < n_failed; i++) {
+		const char *f = failed[i];
+		size_t len = f != NULL ? strlen(f) : 0;
+
+		if (len == 0)
+			continue;
+		/* "rfc822;user@host" and "<user@host>" forms */
+		if (strncasecmp(f, "rfc822;", 7) == 0) {
+			f += 7;
+			len -= 7;
+		}
+		while (len > 0 && (*f == ' ' || *f == '<')) {
+			f++;
+			len--;
+		}
+		while (len > 0 && (f[len - 1] == ' ' || f[len - 1] == '>'))
+			len--;
+		if (addr != NULL && strlen(addr) == len &&
+		    strncasecmp(f, addr, len) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* cm_work_bounce - a hard bounce for a notice, counted once */
 int
 cm_work_bounce(struct cm_work *w, int64_t notice_id, const char *reason,
-	       bool *undeliverable_r, const char **error_r)
+	       const char *const *failed, size_t n_failed,
+	       bool *undeliverable_r, const char **why_r,
+	       const char **error_r)
 {
 	struct cm_notice n;
 	struct cm_victim v = { 0 };
 	struct cm_case c = { 0 };
 	int64_t case_id, victim_id, message_id;
-	bool dead = false;
+	bool dead = false, live;
+	const char *why = "notice failed";
 	char detail[256];
 	int ret;
 
@@ -253,6 +327,24 @@ cm_work_bounce(struct cm_work *w, int64_t notice_id, const char *reason,
 	case_id = n.case_id;
 	victim_id = n.victim_id;
 	message_id = n.message_id;
+	live = strcmp(n.status, "sent") == 0 ||
+	       strcmp(n.status, "sending") == 0;
+	if (!live || strcmp(n.channel, "email") != 0) {
+		/* a replayed report, or one for a notice that never went
+		 * out (or already failed): it says nothing new */
+		why = "notice not out (or already failed): not counted";
+		goto out;
+	}
+	if (victim_id != 0) {
+		ret = cm_store_victim_get(w->store, victim_id, &v, error_r);
+		if (ret < 0)
+			goto out;
+		if (!names_address(failed, n_failed, v.email)) {
+			why = "report names another recipient: not counted";
+			goto out;
+		}
+		cm_victim_clear(&v);
+	}
 	ret = cm_store_notice_set_status(w->store, notice_id, "failed",
 					 reason, error_r);
 	if (ret < 0)
@@ -296,8 +388,12 @@ cm_work_bounce(struct cm_work *w, int64_t notice_id, const char *reason,
 	ret = cm_store_audit(w->store, w->actor, "notice.queue", c.ref,
 			     "kind=bounce_alert", error_r);
 out:
+	if (dead)
+		why = "address now undeliverable";
 	if (ret == 0 && undeliverable_r != NULL)
 		*undeliverable_r = dead;
+	if (ret == 0 && why_r != NULL)
+		*why_r = why;
 	cm_victim_clear(&v);
 	cm_case_clear(&c);
 	return ret;

@@ -6,18 +6,35 @@
  *	cm_store_commit(st);
  *
  * DESCRIPTION
- *	The routing rules of BRIEF.md "Addresses":
- *	  reply+KEY   valid KEY and From is the victim: posted as the
- *		      victim, officer notified; other sender: held;
+ *	Who wrote a message is decided by proof, never by From alone:
+ *	  reply+KEY   valid KEY and From is the victim (and no trusted
+ *		      border says the From failed DMARC/DKIM): posted as
+ *		      the victim, officer notified; any other sender:
+ *		      held; forged KEY: quarantined
+ *	  officer+KEY valid KEY (officer, case, victim) and From is that
+ *		      active officer (no trusted fail): the answer is
+ *		      posted to that one victim alone; other sender: held;
  *		      forged KEY: quarantined
- *	  case+REF    from an active officer (and, if configured, passing
- *		      DKIM/DMARC at a trusted border): update to the victim
- *	  note+REF    from an active officer: internal note
+ *	  case+REF    an active officer's From AND a trusted border's
+ *		      DMARC pass aligned with the From domain or DKIM pass
+ *		      for it (cm_authres): an update to every victim of the
+ *		      case (the one victim of a one-victim case); an active
+ *		      officer's From without that proof: held for an
+ *		      officer to approve; anyone else: quarantined
+ *	  note+REF    the same proof: an internal note, else held
  *	  bounce+KEY  a permanent failure fails the notice and scores the
- *		      address; delays and auto-replies are only recorded
+ *		      address once, only while the notice is out and only
+ *		      when the report names the notice's address; delays
+ *		      and auto-replies are only recorded
  *	  otherwise   In-Reply-To/References against Message-IDs we sent,
  *		      then a [REF] subject tag, both only for a victim
- *		      already on that case; else quarantine
+ *		      already on that case and always held, since nothing
+ *		      proves the sender; else quarantine
+ *	With no envelope recipient (maildir, IMAP) the routing address is
+ *	Delivered-To (the receiving server's own, the topmost), then
+ *	X-Original-To, then the first address under mail_domain in To,
+ *	then in Cc (mailboxes on Exchange carry only To and Cc).
+ *	Each message records how it was placed (cm_message.placement).
  *	Auto-replies (RFC 3834 and vendor forms) are recorded on the case
  *	as system events and queue nothing, so nothing loops.
  *	The raw message is always kept (evidence) with its SHA-256.
@@ -29,12 +46,14 @@
  *
  * SECURITY
  *	Every header is hostile. The From header decides identity only
- *	together with a MAC-protected address or an officer on file.
+ *	together with a MAC-protected address, or for bare officer mail
+ *	with an Authentication-Results verdict of a trusted border.
  */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "cm_addr.h"
@@ -322,30 +341,53 @@ set_case_ref(struct dctx *d, int64_t case_id)
 	return rc;
 }
 
-/* as_victim - a message from (or claiming to be from) victim v */
-static int
-as_victim(struct dctx *d, const struct cm_victim *v, bool verified)
+/* border - what a trusted border said about the From domain */
+static enum cm_auth
+border(const struct dctx *d, const char **why_r)
 {
-	const char *event, *why = auto_reason(d, &event);
+	return cm_authres_verdict(d->msg, d->m->cfg->trusted_authserv_ids,
+				  why_r);
+}
+
+/*
+ * as_victim - a message placed on victim v's conversation. Posted only
+ * when keyed (it came through v's reply KEY) and From is v's address and
+ * no trusted border says that From failed; otherwise held for the
+ * officer with the placement saying how it got here.
+ */
+static int
+as_victim(struct dctx *d, const struct cm_victim *v, const char *placement,
+	  bool keyed)
+{
+	const char *event, *why = auto_reason(d, &event), *bwhy = NULL;
 	const char *from = sender_of(d);
 	struct cm_post p;
-	bool same;
+	bool same, proven;
 
 	if (why != NULL)
 		return post_event(d, v->case_id, event, why);
 	same = from != NULL && v->email != NULL &&
 	       cm_addr_equal(from, v->email);
-	if (!same && !verified)
-		return quarantine(d, "sender not known on the case");
+	proven = keyed && same && border(d, &bwhy) != CM_AUTH_FAIL;
 	memset(&p, 0, sizeof(p));
 	p.case_id = v->case_id;
 	p.victim_id = v->id;
 	p.author = "victim";
 	p.visibility = "victim";
-	p.status = same ? "posted" : "held";
+	p.status = proven ? "posted" : "held";
 	p.kind = "message";
-	set_reason(d->res, same ? "victim reply" : "sender is not the victim");
-	return post(d, &p, same ? MDA_POSTED : MDA_HELD);
+	p.placement = placement;
+	if (proven)
+		set_reason(d->res, "victim reply");
+	else if (!keyed)
+		set_reason(d->res, "placed by %s only: sender not proven",
+			   strcmp(placement, "thread") == 0 ?
+				   "threading headers" : "a subject tag");
+	else if (!same)
+		set_reason(d->res, "sender is not the victim");
+	else
+		set_reason(d->res, "border: %s", bwhy != NULL ? bwhy : "fail");
+	return post(d, &p, proven ? MDA_POSTED : MDA_HELD);
 }
 
 /* route_reply - reply+KEY */
@@ -371,55 +413,129 @@ route_reply(struct dctx *d, const char *key)
 		ret = store_fail(d, "case");
 		goto out;
 	}
-	ret = as_victim(d, &v, true);
+	ret = as_victim(d, &v, "reply_key", true);
 out:
 	cm_victim_clear(&v);
 	return ret;
 }
 
-/* officer_ok - is the sender an active officer who passes the checks;
- * 0 yes (id in *officer_id_r), 1 no (reason in *why_r), CM_ETEMP */
+/* open_case - case_id into *c_r and the log line; 0, 1 when the case is
+ * gone or closed (quarantined), CM_ETEMP */
 static int
-officer_ok(struct dctx *d, int64_t *officer_id_r, const char **why_r)
+open_case(struct dctx *d, int64_t case_id, struct cm_case *c_r)
 {
-	struct cm_officer o = { 0 };
-	const char *from = d->msg->from, *at;
 	int rc;
 
-	*why_r = "sender is not an active officer";
-	if (from == NULL)
-		return 1;
-	rc = cm_store_officer_get(d->m->store, from, &o, &d->err);
+	rc = cm_store_case_get_id(d->m->store, case_id, c_r, &d->err);
 	if (rc == CM_ENOENT)
-		return 1;
+		return quarantine(d, "unknown case") < 0 ? CM_ETEMP : 1;
 	if (rc < 0)
-		return store_fail(d, "officer");
-	rc = 1;
-	if (!o.active)
-		goto out;
-	at = strrchr(from, '@');
-	if (d->m->cfg->officer_require_auth &&
-	    (at == NULL ||
-	     !cm_authres_pass(d->msg->auth_results, d->msg->n_auth_results,
-			      d->m->cfg->trusted_authserv_ids, at + 1))) {
-		*why_r = "officer mail without DKIM/DMARC pass";
-		goto out;
-	}
-	*officer_id_r = o.id;
-	rc = 0;
-out:
-	cm_officer_clear(&o);
-	return rc;
+		return store_fail(d, "case");
+	cm_strlcpy(d->res->case_ref, c_r->ref, sizeof(d->res->case_ref));
+	return 0;
 }
 
-/* route_case - case+REF (update) and note+REF (internal note) */
+/* count_victims - store callback: ctx[0] counts the victims of a case,
+ * ctx[1] keeps the last id (the one victim when the count is 1) */
+static int
+count_victims(const struct cm_victim *v, void *ctx)
+{
+	int64_t *w = ctx;
+
+	w[0]++;
+	w[1] = v->id;
+	return 0;
+}
+
+/* officer_post - an officer's message: posted when proven, else held */
+static int
+officer_post(struct dctx *d, const struct cm_case *c, int64_t officer_id,
+	     int64_t victim_id, bool note, bool proven, const char *placement,
+	     const char *held_why)
+{
+	const char *why, *event;
+	struct cm_post p;
+
+	why = auto_reason(d, &event);
+	if (why != NULL)
+		return post_event(d, c->id, event, why);
+	if (!note && strcmp(c->status, "open") != 0)
+		return quarantine(d, "update for a closed case");
+	memset(&p, 0, sizeof(p));
+	p.case_id = c->id;
+	p.officer_id = officer_id;
+	p.victim_id = note ? 0 : victim_id;
+	p.author = "officer";
+	p.visibility = note ? "internal" : "victim";
+	p.status = proven ? "posted" : "held";
+	p.kind = "message";
+	p.placement = placement;
+	if (note) /* a forwarded note is kept whole: nothing is trimmed */
+		p.body = d->msg->body;
+	if (proven)
+		set_reason(d->res, note ? "internal note" : victim_id != 0 ?
+			   "officer update to one victim" : "officer update");
+	else
+		set_reason(d->res, "%s", held_why);
+	return post(d, &p, proven ? MDA_POSTED : MDA_HELD);
+}
+
+/* route_officer - officer+KEY: an officer answering one victim */
+static int
+route_officer(struct dctx *d, const char *key)
+{
+	struct cm_officer o = { 0 };
+	struct cm_victim v = { 0 };
+	struct cm_case c = { 0 };
+	const char *from = d->msg->from, *bwhy = NULL, *held_why;
+	int64_t officer_id, case_id, victim_id;
+	bool same;
+	int rc, ret;
+
+	if (cm_addr_officer_decode(d->m->secret, key, &officer_id, &case_id,
+				   &victim_id) < 0)
+		return quarantine(d, "forged or altered officer address");
+	rc = cm_store_victim_get(d->m->store, victim_id, &v, &d->err);
+	if (rc == 0)
+		rc = cm_store_officer_get_id(d->m->store, officer_id, &o,
+					     &d->err);
+	if (rc == CM_ENOENT || (rc == 0 && v.case_id != case_id)) {
+		ret = quarantine(d, "officer address for an unknown officer "
+				 "or victim");
+		goto out;
+	}
+	if (rc < 0) {
+		ret = store_fail(d, "officer");
+		goto out;
+	}
+	if ((ret = open_case(d, case_id, &c)) != 0)
+		goto out;
+	same = from != NULL && cm_addr_equal(from, o.email);
+	held_why = !same ? "sender is not the officer of the address" :
+		   !o.active ? "officer is not active" :
+		   "border: From failed";
+	ret = officer_post(d, &c, o.id, v.id, false,
+			   same && o.active &&
+				   border(d, &bwhy) != CM_AUTH_FAIL,
+			   "officer_key", held_why);
+out:
+	cm_case_clear(&c);
+	cm_officer_clear(&o);
+	cm_victim_clear(&v);
+	return ret;
+}
+
+/* route_case - case+REF (update to the case) and note+REF (internal
+ * note): posted only for an active officer the border vouched for */
 static int
 route_case(struct dctx *d, const char *ref_in, bool note)
 {
+	struct cm_officer o = { 0 };
 	struct cm_case c = { 0 };
-	struct cm_post p;
-	const char *why, *event, *err = NULL;
-	int64_t officer_id = 0;
+	const char *err = NULL, *bwhy = NULL;
+	int64_t victims[2] = { 0, 0 };
+	enum cm_auth verdict;
+	char held_why[160];
 	char *ref;
 	int rc, ret;
 
@@ -436,77 +552,75 @@ route_case(struct dctx *d, const char *ref_in, bool note)
 		goto out;
 	}
 	cm_strlcpy(d->res->case_ref, c.ref, sizeof(d->res->case_ref));
-	rc = officer_ok(d, &officer_id, &why);
-	if (rc < 0) {
-		ret = rc;
+	rc = d->msg->from != NULL ?
+		     cm_store_officer_get(d->m->store, d->msg->from, &o,
+					  &d->err) : CM_ENOENT;
+	if (rc == CM_ENOENT || (rc == 0 && !o.active)) {
+		ret = quarantine(d, "sender is not an active officer");
 		goto out;
 	}
-	if (rc > 0) {
-		ret = quarantine(d, why);
+	if (rc < 0 || cm_store_victim_list(d->m->store, c.id, count_victims,
+					   victims, &d->err) < 0) {
+		ret = store_fail(d, "officer");
 		goto out;
 	}
-	why = auto_reason(d, &event);
-	if (why != NULL) {
-		ret = post_event(d, c.id, event, why);
-		goto out;
-	}
-	if (!note && strcmp(c.status, "open") != 0) {
-		ret = quarantine(d, "update for a closed case");
-		goto out;
-	}
-	memset(&p, 0, sizeof(p));
-	p.case_id = c.id;
-	p.officer_id = officer_id;
-	p.author = "officer";
-	p.visibility = note ? "internal" : "victim";
-	p.status = "posted";
-	p.kind = "message";
-	if (note) /* a forwarded note is kept whole: nothing is trimmed */
-		p.body = d->msg->body;
-	set_reason(d->res, note ? "internal note" : "officer update");
-	ret = post(d, &p, MDA_POSTED);
+	verdict = border(d, &bwhy);
+	snprintf(held_why, sizeof(held_why), "officer mail not proven: %s",
+		 verdict == CM_AUTH_NONE ? "no trusted border result" :
+		 bwhy != NULL ? bwhy : "border says fail");
+	ret = officer_post(d, &c, o.id, victims[0] == 1 ? victims[1] : 0,
+			   note, verdict == CM_AUTH_PASS, "case_address",
+			   held_why);
 out:
+	cm_officer_clear(&o);
 	cm_case_clear(&c);
 	free(ref);
 	return ret;
 }
 
 /* bounce_notice - a report about notice n: a permanent failure fails
- * it and scores the address; a delay or an auto-reply is recorded */
+ * it and scores the address (once); a delay or an auto-reply is
+ * recorded */
 static int
 bounce_notice(struct dctx *d, const struct cm_notice *n)
 {
 	const struct cm_bounce *b = &d->in->bounce;
+	const char *failed[32];
+	size_t n_failed = 0;
 	char reason[300];
-	const char *diag = NULL;
-	bool dead = false;
+	const char *diag = NULL, *why = NULL;
+	int64_t notice_id = n->id, case_id = n->case_id;
 
-	if (set_case_ref(d, n->case_id) < 0)
+	if (set_case_ref(d, case_id) < 0)
 		return store_fail(d, "case");
 	switch (d->in->kind) {
 	case CM_KIND_DELAY:
-		return post_event(d, n->case_id, "event", "delivery delayed");
+		return post_event(d, case_id, "event", "delivery delayed");
 	case CM_KIND_AUTO_REPLY:
-		return post_event(d, n->case_id, "auto_reply",
-				  d->in->kind_why);
+		return post_event(d, case_id, "auto_reply", d->in->kind_why);
 	case CM_KIND_BOUNCE:
 		break;
 	default:
-		return post_event(d, n->case_id, "event",
+		return post_event(d, case_id, "event",
 				  "mail to a bounce address");
 	}
-	for (size_t i = 0; i < b->n_rcpts && diag == NULL; i++)
-		if (b->rcpts[i].permanent)
+	for (size_t i = 0; i < b->n_rcpts; i++) {
+		if (!b->rcpts[i].permanent)
+			continue;
+		if (diag == NULL)
 			diag = b->rcpts[i].diagnostic != NULL ?
-			       b->rcpts[i].diagnostic : b->rcpts[i].status;
+				       b->rcpts[i].diagnostic :
+				       b->rcpts[i].status;
+		if (n_failed < CM_ARRAY_SIZE(failed))
+			failed[n_failed++] = b->rcpts[i].address;
+	}
 	snprintf(reason, sizeof(reason), "bounced: %s",
 		 diag != NULL ? diag : d->msg->subject != NULL ?
 		 d->msg->subject : "(no subject)");
-	if (cm_work_bounce(&d->w, n->id, reason, &dead, &d->err) < 0)
+	if (cm_work_bounce(&d->w, notice_id, reason, failed, n_failed, NULL,
+			   &why, &d->err) < 0)
 		return store_fail(d, "bounce");
-	return post_event(d, n->case_id, "bounce",
-			  dead ? "address now undeliverable"
-			       : "notice failed");
+	return post_event(d, case_id, "bounce", why);
 }
 
 /* route_bounce - bounce+KEY: the VERP address of one notice */
@@ -564,13 +678,14 @@ find_victim(struct dctx *d, int64_t case_id, struct cm_victim *v_r)
 	return rc;
 }
 
-/* route_fallback - threading headers, then a [REF] subject tag */
+/* route_fallback - threading headers, then a [REF] subject tag: held */
 static int
 route_fallback(struct dctx *d)
 {
 	struct cm_victim v = { 0 };
 	struct cm_case c = { 0 };
 	struct cm_notice n;
+	const char *placement = "thread";
 	int64_t case_id = 0;
 	char *ref = NULL;
 	int rc, ret;
@@ -594,6 +709,7 @@ route_fallback(struct dctx *d)
 			return store_fail(d, "notice");
 	}
 	if (case_id == 0 && d->msg->subject != NULL) {
+		placement = "subject_tag";
 		ref = cm_addr_subject_ref(d->msg->subject,
 					  d->m->cfg->ref_pattern);
 		if (ref != NULL) {
@@ -623,7 +739,7 @@ route_fallback(struct dctx *d)
 		ret = store_fail(d, "case");
 		goto out;
 	}
-	ret = as_victim(d, &v, false);
+	ret = as_victim(d, &v, placement, false);
 out:
 	cm_victim_clear(&v);
 	cm_case_clear(&c);
@@ -631,16 +747,44 @@ out:
 	return ret;
 }
 
-/* recipient_of - the envelope recipient, else X-Original-To, else
- * Delivered-To */
+/* ours - is addr under mail_domain (case-blind) */
+static bool
+ours(const struct dctx *d, const char *addr)
+{
+	const char *at = addr != NULL ? strrchr(addr, '@') : NULL;
+
+	return at != NULL && d->m->cfg->mail_domain != NULL &&
+	       strcasecmp(at + 1, d->m->cfg->mail_domain) == 0;
+}
+
+/* first_ours - the first address of list[0..n) under mail_domain */
+static const char *
+first_ours(const struct dctx *d, char *const *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ours(d, list[i]))
+			return list[i];
+	return NULL;
+}
+
+/* recipient_of - the envelope recipient, else Delivered-To (written by
+ * the receiving server, above anything the sender wrote), else
+ * X-Original-To, else the first of our addresses in To, then in Cc */
 static const char *
 recipient_of(const struct dctx *d)
 {
+	const char *r;
+
 	if (d->env->recipient != NULL && *d->env->recipient != '\0')
 		return d->env->recipient;
+	if (d->msg->delivered_to != NULL)
+		return d->msg->delivered_to;
 	if (d->msg->x_original_to != NULL)
 		return d->msg->x_original_to;
-	return d->msg->delivered_to;
+	r = first_ours(d, d->msg->to_all, d->msg->n_to_all);
+	if (r == NULL)
+		r = first_ours(d, d->msg->cc_all, d->msg->n_cc_all);
+	return r;
 }
 
 /* route - decide by the recipient address */
@@ -658,6 +802,9 @@ route(struct dctx *d)
 	switch (kind) {
 	case CM_ADDR_REPLY:
 		ret = route_reply(d, ext);
+		break;
+	case CM_ADDR_OFFICER:
+		ret = route_officer(d, ext);
 		break;
 	case CM_ADDR_CASE:
 		ret = route_case(d, ext, false);

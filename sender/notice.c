@@ -55,7 +55,7 @@ static const char *const tpl_names[TPL_COUNT] = {
 enum var_id {
 	V_FORCE, V_REF, V_FIRST, V_VICTIM, V_LINK, V_EXPIRY, V_PORTAL,
 	V_UNSUB, V_UPDATE, V_OFFICER, V_VTEXT, V_HELD, V_VEMAIL, V_VPHONE,
-	V_MSGID, V_REASON, V_COUNT
+	V_MSGID, V_REASON, V_SENDER, V_PLACED, V_COUNT
 };
 
 static const char *const var_names[V_COUNT] = {
@@ -67,7 +67,30 @@ static const char *const var_names[V_COUNT] = {
 	[V_VTEXT] = "victim_text",    [V_HELD] = "held",
 	[V_VEMAIL] = "victim_email",  [V_VPHONE] = "victim_phone",
 	[V_MSGID] = "message_id",     [V_REASON] = "reason",
+	[V_SENDER] = "sender",        [V_PLACED] = "placed_by",
 };
+
+/* placed_words - how a victim's message found its case, for the officer
+ * (static) */
+static const char *
+placed_words(const char *placement)
+{
+	static const struct {
+		const char *name, *words;
+	} w[] = {
+		{ "reply_key", "the victim's own reply address" },
+		{ "thread", "threading headers only (sender not proven)" },
+		{ "subject_tag", "a [REF] subject tag only (sender not "
+				 "proven)" },
+		{ "released", "released from quarantine by an officer" },
+		{ "portal", "written in the portal after a login" },
+	};
+
+	for (size_t i = 0; placement != NULL && i < CM_ARRAY_SIZE(w); i++)
+		if (strcmp(placement, w[i].name) == 0)
+			return w[i].words;
+	return "unknown";
+}
 
 /* struct vars - values for one job; owned strings in own[] */
 struct vars {
@@ -139,7 +162,10 @@ fill_vars(struct sender *s, const struct job *j, struct vars *vs)
 	vars_set(vs, V_REF, j->ref);
 	vars_set(vs, V_PORTAL, s->cfg->portal_url);
 	if (j->victim_id != 0) {
-		char *key = cm_addr_reply_key(s->secret, j->victim_id,
+		/* the unsubscribe URL has a key of its own kind: a URL
+		 * is logged and scanned, and must not carry the reply
+		 * key that posts mail as the victim */
+		char *key = cm_addr_unsub_key(s->secret, j->victim_id,
 					      j->case_id);
 
 		p = first_word(j->to_name);
@@ -174,6 +200,8 @@ fill_vars(struct sender *s, const struct job *j, struct vars *vs)
 			       (long long)j->message_id);
 		vars_set(vs, V_MSGID, id);
 		vars_set(vs, V_REASON, "hard bounces reached bounce_limit");
+		vars_set(vs, V_SENDER, j->sender);
+		vars_set(vs, V_PLACED, placed_words(j->placement));
 	}
 }
 
@@ -267,8 +295,12 @@ notice_build_email(struct sender *s, const struct job *j, bool crlf,
 		rkey = cm_addr_reply_key(s->secret, j->victim_id, j->case_id);
 		reply = cm_addr_make("reply", rkey, s->cfg->mail_domain);
 		mailto = cm_xasprintf("mailto:%s?subject=unsubscribe", reply);
-	} else {
-		reply = cm_addr_make("case", j->ref, s->cfg->mail_domain);
+	} else if (j->about_victim != 0 && j->officer_id != 0 &&
+		   strcmp(j->kind, "officer_notify") == 0) {
+		/* the officer's answer goes to this one victim alone */
+		rkey = cm_addr_officer_key(s->secret, j->officer_id,
+					   j->case_id, j->about_victim);
+		reply = cm_addr_make("officer", rkey, s->cfg->mail_domain);
 	}
 	to_name = cm_template_neutralise(j->to_name, CM_TPL_HEADER);
 	memset(&c, 0, sizeof(c));

@@ -94,6 +94,8 @@ job_free(struct job *j)
 	free(j->phone);
 	free(j->officer_name);
 	free(j->victim_name);
+	free(j->sender);
+	free(j->placement);
 	free(j->victim_email);
 	free(j->victim_phone);
 	free(j->text);
@@ -335,7 +337,10 @@ prepare(struct sender *s, struct job *j, bool mint)
 		if (rc == 0) {
 			j->text = cm_xstrdup(m.body);
 			j->held = strcmp(m.status, "held") == 0;
+			j->sender = cm_xstrdup(m.sender);
+			j->placement = cm_xstrdup(m.placement);
 			about = m.victim_id;
+			j->about_victim = about;
 		}
 	}
 	if (j->victim_id != 0)

@@ -93,6 +93,8 @@ struct job {
 	/* the thread message */
 	char *text;
 	bool held;
+	int64_t about_victim; /* its victim: the officer answers them */
+	char *sender, *placement;
 	/* made at claim time */
 	char *token; /* wiped on free */
 	int64_t expires_at;

@@ -384,34 +384,6 @@ test_message(void **state)
 #undef TAIL
 }
 
-/* test_pass - the boolean call: the topmost trusted field decides */
-static void
-test_pass(void **state)
-{
-	static const struct {
-		const char *v0, *v1;
-		bool pass;
-	} rows[] = {
-		{ B "; dkim=pass header.d=" D, NULL, true },
-		{ B "; dmarc=pass", NULL, false },
-		{ B "; dkim=fail header.i=\"x;dmarc=pass\"@evil.example",
-		  NULL, false },
-		{ B "; dmarc=fail header.from=" D,
-		  B "; dmarc=pass header.from=" D, false },
-		{ "evil.example; dkim=pass header.d=" D, NULL, false },
-	};
-
-	(void)state;
-	for (size_t i = 0; i < CM_ARRAY_SIZE(rows); i++) {
-		char *v[2] = { (char *)rows[i].v0, (char *)rows[i].v1 };
-
-		if (cm_authres_pass(v, rows[i].v1 != NULL ? 2 : 1, B, D) !=
-		    rows[i].pass)
-			fail_msg("row %zu: %s", i, rows[i].v0);
-	}
-	assert_false(cm_authres_pass(NULL, 0, B, D));
-}
-
 /* main - run the tests */
 int
 main(void)
@@ -421,7 +393,6 @@ main(void)
 		cmocka_unit_test(test_lexer),
 		cmocka_unit_test(test_verdict),
 		cmocka_unit_test(test_message),
-		cmocka_unit_test(test_pass),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -388,16 +388,17 @@ test_migrate_v1(void **state)
 				  "WHERE name = 'imap_seen'"),
 			 0);
 	populate(st, "HU-1", &f);
-	memset(&m, 0, sizeof(m));
-	m.case_id = f.case_id;
-	m.author = "officer";
-	m.officer_id = f.officer;
-	m.visibility = "victim";
-	m.body = "We have a suspect.";
-	m.message_id = "abc@police.example";
-	m.source = "cli";
 	begin(st);
-	ok(cm_store_message_add(st, &m, &msg, &error), error, "message");
+	/* a version 1 row, written as version 1 wrote it (today's insert
+	 * names columns a version 1 file does not have) */
+	ok(cm_store_exec_for_test(st, "INSERT INTO messages (case_id, at,"
+				  " author, officer_id, visibility, body,"
+				  " body_full, message_id, source) VALUES (1,"
+				  " 1, 'officer', 1, 'victim',"
+				  " 'We have a suspect.', 'We have a suspect.',"
+				  " 'abc@police.example', 'cli')", &error),
+	   error, "message");
+	msg = qint(st, "SELECT max(id) FROM messages");
 	ok(cm_store_audit(st, "cli:root", "case.add", "HU-1", "oic=1",
 			  &error),
 	   error, "audit");
@@ -427,6 +428,9 @@ test_migrate_v1(void **state)
 	cm_case_clear(&c);
 	ok(cm_store_message_get(st, msg, &m, &error), error, "message");
 	assert_string_equal(m.body, "We have a suspect.");
+	/* the case has one victim: the update now belongs to them */
+	assert_int_equal(m.victim_id, f.victim);
+	assert_null(m.placement);
 	ok(cm_store_audit_verify(st, &rows, &bad, &error), error, "verify");
 	assert_int_equal(rows, 1);
 	begin(st);
@@ -465,7 +469,7 @@ test_migrate_v2(void **state)
 	cm_store_close(&st);
 	ok(cm_store_open(path, secret, BUSY_MS, 0, &st, &error), error,
 	   "open migrating");
-	assert_int_equal(cm_store_version(st), 3);
+	assert_int_equal(cm_store_version(st), CM_STORE_VERSION);
 	memset(hash, 0x5a, sizeof(hash));
 	memset(&ss, 0, sizeof(ss));
 	ss.victim_id = f.victim;
@@ -522,6 +526,73 @@ test_migrate_v2(void **state)
 		ok(cm_store_data_version(st, &v3, &error), error, "dv 3");
 		assert_true(v3 != v2);
 	}
+	cm_store_close(&st);
+	free(path);
+}
+
+/* test_migrate_v3 - officer messages on one-victim cases come to
+ * belong to that victim; on several-victim cases they stay addressed
+ * to all; placements are recorded from then on */
+static void
+test_migrate_v3(void **state)
+{
+	struct cm_store *st = NULL;
+	struct cm_message m;
+	struct fixture f, g;
+	const char *error = NULL;
+	char *path = path_in("v3.db");
+	int64_t second = 0, id = 0;
+
+	(void)state;
+	ok(cm_store_open_at_version(path, secret, BUSY_MS, CM_STORE_CREATE,
+				    3, &st, &error),
+	   error, "open at 3");
+	populate(st, "HU-31", &f);
+	populate(st, "HU-32", &g);
+	begin(st);
+	ok(cm_store_victim_add(st, g.case_id, "Bob Victim", "bob@example.net",
+			       NULL, "email", true, &second, &error),
+	   error, "second victim");
+	ok(cm_store_exec_for_test(st, "INSERT INTO messages (case_id, at,"
+				  " author, officer_id, victim_id, visibility,"
+				  " body, body_full, source) VALUES"
+				  " (1, 1, 'officer', 1, NULL, 'victim', 'a',"
+				  " 'a', 'cli'),"
+				  " (2, 2, 'officer', 2, NULL, 'victim', 'b',"
+				  " 'b', 'cli'),"
+				  " (2, 3, 'victim', NULL, 3, 'victim', 'c',"
+				  " 'c', 'pipe'),"
+				  " (1, 4, 'officer', 1, NULL, 'internal', 'd',"
+				  " 'd', 'cli')", &error),
+	   error, "messages");
+	commit(st);
+	cm_store_close(&st);
+	ok(cm_store_open(path, secret, BUSY_MS, 0, &st, &error), error,
+	   "open migrating");
+	assert_int_equal(qint(st, "PRAGMA user_version"), CM_STORE_VERSION);
+	ok(cm_store_message_get(st, 1, &m, &error), error, "m1");
+	assert_int_equal(m.victim_id, f.victim);
+	ok(cm_store_message_get(st, 2, &m, &error), error, "m2");
+	assert_int_equal(m.victim_id, 0);
+	ok(cm_store_message_get(st, 3, &m, &error), error, "m3");
+	assert_int_equal(m.victim_id, second);
+	ok(cm_store_message_get(st, 4, &m, &error), error, "m4");
+	assert_int_equal(m.victim_id, 0); /* a note is addressed to no one */
+	memset(&m, 0, sizeof(m));
+	m.case_id = g.case_id;
+	m.author = "victim";
+	m.victim_id = second;
+	m.visibility = "victim";
+	m.body = "x";
+	m.source = "pipe";
+	m.placement = "thread";
+	begin(st);
+	ok(cm_store_message_add(st, &m, &id, &error), error, "add");
+	m.placement = "from header";
+	assert_int_equal(cm_store_message_add(st, &m, NULL, &error), CM_ERR);
+	commit(st);
+	ok(cm_store_message_get(st, id, &m, &error), error, "get");
+	assert_string_equal(m.placement, "thread");
 	cm_store_close(&st);
 	free(path);
 }
@@ -1912,6 +1983,7 @@ main(void)
 		cmocka_unit_test(test_open_newer),
 		cmocka_unit_test(test_migrate_v1),
 		cmocka_unit_test(test_migrate_v2),
+		cmocka_unit_test(test_migrate_v3),
 		cmocka_unit_test(test_officers),
 		cmocka_unit_test(test_cases),
 		cmocka_unit_test(test_victims),

@@ -252,7 +252,7 @@ static const char *const sender_vars[] = {
 	"force_name", "case_ref", "first_name", "victim_name", "link",
 	"link_expiry", "portal_url", "unsubscribe_url", "update_text",
 	"officer_name", "victim_text", "held", "victim_email", "victim_phone",
-	"message_id", "reason",
+	"message_id", "reason", "sender", "placed_by",
 };
 
 /* test_shipped - conf/templates: every one loads and renders, and the

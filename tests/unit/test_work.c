@@ -242,20 +242,113 @@ test_what_queues(void **state)
 	     &n);
 	assert_int_equal(n, 0);
 	assert_int_equal(count(w.store, NULL, NULL, 0), 0);
-	/* a victim's message, posted or held, tells the officer */
+	/* a victim's message, posted or held, tells the officer; while
+	 * that notification waits, the next message of the same victim
+	 * joins it instead of queuing another */
 	post(&w, case_id, "victim", vid, 0, "victim", "posted", "message", &n);
 	assert_int_equal(n, 1);
 	post(&w, case_id, "victim", vid, 0, "victim", "held", "message", &n);
-	assert_int_equal(n, 1);
-	assert_int_equal(count(w.store, "officer_notify", "email", 0), 2);
+	assert_int_equal(n, 0);
+	assert_int_equal(count(w.store, "officer_notify", "email", 0), 1);
 	/* auto-replies and events are recorded, nothing queued */
 	post(&w, case_id, "system", 0, 0, "internal", "posted", "auto_reply",
 	     &n);
 	assert_int_equal(n, 0);
 	post(&w, case_id, "officer", 0, oic, "victim", "posted", "event", &n);
 	assert_int_equal(n, 0);
-	assert_int_equal(count(w.store, NULL, NULL, 0), 2);
+	assert_int_equal(count(w.store, NULL, NULL, 0), 1);
 	cm_store_close(&w.store);
+}
+
+/* first_notify - store callback: the id of the first officer_notify
+ * and the message it points at */
+static int
+first_notify(const struct cm_notice *n, void *ctx)
+{
+	int64_t *r = ctx;
+
+	if (r[0] == 0 && strcmp(n->kind, "officer_notify") == 0) {
+		r[0] = n->id;
+		r[1] = n->message_id;
+	}
+	return 0;
+}
+
+/* test_conversations - an officer's message reaches the victim it is
+ * addressed to (or every victim), notifications are one per victim */
+static void
+test_conversations(void **state)
+{
+	struct cm_work w;
+	const char *err = NULL;
+	int64_t case_id, oic, va, vb, m1, m2, nt[2] = { 0, 0 };
+	int n;
+
+	(void)state;
+	fresh(&w, &case_id, &oic);
+	assert_int_equal(cm_store_begin(w.store, &err), 0);
+	assert_int_equal(cm_store_victim_add(w.store, case_id, "A",
+					     "a@example.net", NULL, "email",
+					     true, &va, &err),
+			 0);
+	assert_int_equal(cm_store_victim_add(w.store, case_id, "B",
+					     "b@example.net", NULL, "email",
+					     true, &vb, &err),
+			 0);
+	assert_int_equal(cm_store_commit(w.store, &err), 0);
+	/* addressed to A: only A is told */
+	post(&w, case_id, "officer", va, oic, "victim", "posted", "message",
+	     &n);
+	assert_int_equal(n, 1);
+	assert_int_equal(count(w.store, "update", "email", va), 1);
+	assert_int_equal(count(w.store, "update", "email", vb), 0);
+	/* addressed to all: both */
+	post(&w, case_id, "officer", 0, oic, "victim", "posted", "message",
+	     &n);
+	assert_int_equal(n, 2);
+	assert_int_equal(count(w.store, "update", "email", vb), 1);
+	/* a held officer message queues nothing until approved */
+	post(&w, case_id, "officer", vb, oic, "victim", "held", "message",
+	     &n);
+	assert_int_equal(n, 0);
+	/* one notification per victim: A twice joins, B gets its own,
+	 * and the waiting one points at A's newest message */
+	m1 = post(&w, case_id, "victim", va, 0, "victim", "posted", "message",
+		  &n);
+	assert_int_equal(n, 1);
+	m2 = post(&w, case_id, "victim", va, 0, "victim", "posted", "message",
+		  &n);
+	assert_int_equal(n, 0);
+	post(&w, case_id, "victim", vb, 0, "victim", "posted", "message", &n);
+	assert_int_equal(n, 1);
+	assert_int_equal(count(w.store, "officer_notify", "email", 0), 2);
+	assert_int_equal(cm_store_notice_list(w.store, "queued", first_notify,
+					      nt, &err),
+			 0);
+	assert_true(m2 > m1);
+	assert_int_equal(nt[1], m2);
+	/* once it has gone, the next message queues a new one */
+	assert_int_equal(cm_store_begin(w.store, &err), 0);
+	assert_int_equal(cm_store_notice_set_status(w.store, nt[0], "sent",
+						    NULL, &err),
+			 0);
+	assert_int_equal(cm_store_commit(w.store, &err), 0);
+	post(&w, case_id, "victim", va, 0, "victim", "posted", "message", &n);
+	assert_int_equal(n, 1);
+	cm_store_close(&w.store);
+}
+
+/* set_sent - mark notice id sent, as casemail-send does */
+static void
+set_sent(struct cm_work *w, int64_t id)
+{
+	const char *err = NULL;
+
+	assert_int_equal(cm_store_begin(w->store, &err), 0);
+	assert_int_equal(cm_store_notice_set_status(w->store, id, "sent", NULL,
+						    &err),
+			 0);
+	assert_int_equal(cm_store_commit(w->store, &err), 0);
 }
 
 /* test_bounce - scored, then undeliverable, officer told, SMS */
@@ -268,6 +361,9 @@ test_bounce(void **state)
 	const char *err = NULL;
 	int64_t case_id, oic, vid, first, second;
 	bool dead = true;
+	const char *why = NULL;
+	const char *const other[] = { "someone@else.example" };
+	const char *const named[] = { "rfc822; <V@Example.net>" };
 	int n;
 
 	(void)state;
@@ -284,13 +380,45 @@ test_bounce(void **state)
 	first = 1;
 	second = 2;
 
-	/* first hard bounce: the notice fails, the address is scored */
+	/* a report for a notice not yet sent does not count */
 	assert_int_equal(cm_store_begin(w.store, &err), 0);
-	assert_int_equal(cm_work_bounce(&w, first, "550 no such user", &dead,
-					&err),
+	assert_int_equal(cm_work_bounce(&w, first, "550 no such user", NULL, 0,
+					&dead, &why, &err),
 			 0);
 	assert_int_equal(cm_store_commit(w.store, &err), 0);
 	assert_false(dead);
+	assert_non_null(strstr(why, "not counted"));
+	set_sent(&w, first);
+	set_sent(&w, second);
+	/* nor one naming another recipient */
+	assert_int_equal(cm_store_begin(w.store, &err), 0);
+	assert_int_equal(cm_work_bounce(&w, first, "550 no such user", other,
+					1, &dead, &why, &err),
+			 0);
+	assert_int_equal(cm_store_commit(w.store, &err), 0);
+	assert_non_null(strstr(why, "another recipient"));
+	assert_int_equal(cm_store_victim_get(w.store, vid, &v, &err), 0);
+	assert_int_equal(v.bounce_score, 0);
+	cm_victim_clear(&v);
+
+	/* first hard bounce: the notice fails, the address is scored */
+	assert_int_equal(cm_store_begin(w.store, &err), 0);
+	assert_int_equal(cm_work_bounce(&w, first, "550 no such user", named,
+					1, &dead, &why, &err),
+			 0);
+	assert_int_equal(cm_store_commit(w.store, &err), 0);
+	assert_false(dead);
+	assert_string_equal(why, "notice failed");
+	/* the same report replayed (new Message-IDs, same notice) counts
+	 * no more */
+	for (int k = 0; k < 3; k++) {
+		assert_int_equal(cm_store_begin(w.store, &err), 0);
+		assert_int_equal(cm_work_bounce(&w, first, "550 no such user",
+						NULL, 0, &dead, &why, &err),
+				 0);
+		assert_int_equal(cm_store_commit(w.store, &err), 0);
+		assert_false(dead);
+	}
 	assert_int_equal(cm_store_notice_get(w.store, first, &nt, &err), 0);
 	assert_string_equal(nt.status, "failed");
 	assert_string_equal(nt.last_error, "550 no such user");
@@ -302,8 +430,8 @@ test_bounce(void **state)
 
 	/* second (bounce_limit 2): undeliverable, officer told, SMS */
 	assert_int_equal(cm_store_begin(w.store, &err), 0);
-	assert_int_equal(cm_work_bounce(&w, second, "550 no such user", &dead,
-					&err),
+	assert_int_equal(cm_work_bounce(&w, second, "550 no such user", NULL,
+					0, &dead, &why, &err),
 			 0);
 	assert_int_equal(cm_store_commit(w.store, &err), 0);
 	assert_true(dead);
@@ -329,7 +457,9 @@ test_bounce(void **state)
 	}
 	/* a notice that does not exist */
 	assert_int_equal(cm_store_begin(w.store, &err), 0);
-	assert_int_equal(cm_work_bounce(&w, 999, "x", NULL, &err), CM_ENOENT);
+	assert_int_equal(cm_work_bounce(&w, 999, "x", NULL, 0, NULL, NULL,
+					&err),
+			 CM_ENOENT);
 	cm_store_rollback(w.store);
 	cm_store_close(&w.store);
 }
@@ -341,6 +471,7 @@ main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_update_channels),
 		cmocka_unit_test(test_what_queues),
+		cmocka_unit_test(test_conversations),
 		cmocka_unit_test(test_bounce),
 	};
 
