@@ -109,6 +109,26 @@ struct cm_config *cm_config_load(const char *path, const char **error_r);
 /* cm_config_free - release cfg and set *cfg to NULL; NULL is fine */
 void cm_config_free(struct cm_config **cfg);
 
+/* What a warning of cm_config_warnings is about, for a program to pick
+ * the ones that concern it. */
+enum cm_config_warning {
+	CM_CW_PORTAL_HTTP,  /* portal_url is not https */
+	CM_CW_NO_AUTHSERV,  /* trusted_authserv_ids is empty */
+	CM_CW_OBSOLETE,     /* a retired key was set; it is ignored */
+};
+
+/*
+ * cm_config_warnings - call fn(kind, text, ctx) for every setting that
+ * loads but is doubtful (text is one line naming the key and what
+ * follows from it, borrowed for the duration of the call). The config
+ * is valid either way: casemail config check prints these, and each
+ * program logs the ones that concern it when it starts.
+ */
+void cm_config_warnings(const struct cm_config *cfg,
+			void (*fn)(enum cm_config_warning kind,
+				   const char *text, void *ctx),
+			void *ctx);
+
 /*
  * cm_config_dump - call fn(key, value, ctx) for every key with its value
  * in force, in table order (for "casemail config show"). Both strings

@@ -29,6 +29,10 @@
 #define CM_LOG_SYSLOG 0x01  /* openlog(ident, LOG_PID|LOG_NDELAY, LOG_MAIL) */
 #define CM_LOG_STDERR 0x02  /* also write "ident: level: line" to stderr */
 #define CM_LOG_VERBOSE 0x04 /* emit debug lines */
+#define CM_LOG_ERRORS 0x08  /* errors to stderr even without CM_LOG_STDERR:
+			       for a program whose errors a postmaster
+			       must see while its routine lines stay in
+			       syslog */
 
 /* cm_log_open - start logging as ident (borrowed: keep it alive) */
 void cm_log_open(const char *ident, int flags);

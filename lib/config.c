@@ -1018,6 +1018,31 @@ cm_config_free(struct cm_config **cfg)
 	*cfg = NULL;
 }
 
+/* cm_config_warnings - the settings that load but are doubtful */
+void
+cm_config_warnings(const struct cm_config *cfg,
+		   void (*fn)(enum cm_config_warning kind, const char *text,
+			      void *ctx),
+		   void *ctx)
+{
+	char *t;
+
+	if (!cm_str_has_prefix_ci(cfg->portal_url, "https://")) {
+		t = cm_xasprintf("portal_url %s is not https: login links "
+				 "travel unencrypted and notices go out "
+				 "without one-click unsubscribe (fine for a "
+				 "trial on loopback, not in production)",
+				 cfg->portal_url);
+		fn(CM_CW_PORTAL_HTTP, t, ctx);
+		free(t);
+	}
+	if (!has_ids(cfg->trusted_authserv_ids))
+		fn(CM_CW_NO_AUTHSERV,
+		   "no trusted_authserv_ids: every officer mail to case+/note+ "
+		   "without an officer key will be held",
+		   ctx);
+}
+
 /*
  * hide_pass - copy of url with the password of its userinfo replaced
  * by "***" (user:pass@host -> user:***@host); caller frees

@@ -126,7 +126,8 @@ vlog(int pri, const char *label, int err, const char *fmt, va_list ap)
 	}
 	if ((log_flags & CM_LOG_SYSLOG) && syslog_usable())
 		syslog(pri, "%s", line);
-	if (log_flags & CM_LOG_STDERR)
+	if ((log_flags & CM_LOG_STDERR) ||
+	    ((log_flags & CM_LOG_ERRORS) && pri <= LOG_ERR))
 		fprintf(stderr, "%s: %s%s\n", log_ident, label, line);
 }
 

@@ -28,13 +28,17 @@
  *	those are recorded in the store and logged one line each), 75 on
  *	store trouble (locked past busy_timeout, disk full: run again
  *	later), 1 for anything else (bad configuration, unreadable
- *	templates or secrets), 64 for a bad command line.
+ *	templates or secrets), 64 for a bad command line. Routine lines
+ *	go to syslog (and stderr with -v or on a terminal); errors, such
+ *	as a notice that cannot be built, always to stderr as well. A
+ *	portal_url that is not https is warned about at start.
  *
  * SECURITY
  *	The secret, the SMTP password and the SMS key are read from files
  *	that must not be readable by group or others; the password and the
  *	key are wiped after they are handed to libcurl / the http module.
  *	The config path comes from -c or the build, never the environment.
+ *	Runs with umask 077: what it creates is for its owner only.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -99,6 +103,15 @@ read_private(const char *path, const char *what)
 	cm_str_trim(data);
 	explicit_bzero(data + strlen(data), len - strlen(data));
 	return data;
+}
+
+/* log_warning - a doubtful setting that concerns the sender */
+static void
+log_warning(enum cm_config_warning kind, const char *text, void *ctx)
+{
+	(void)ctx;
+	if (kind == CM_CW_PORTAL_HTTP)
+		cm_log_warnx("%s", text);
 }
 
 /* open_smtp - the SMTP transport when smtp_url is set; 0 or -1 */
@@ -240,6 +253,9 @@ main(int argc, char **argv)
 	/* every notice builds and frees a message: keep the freed heap
 	 * instead of returning it to the kernel and faulting it in again */
 	mallopt(M_TRIM_THRESHOLD, 64 * 1024 * 1024);
+	/* the database, its -wal and -shm and the outbox files this
+	 * process may create hold victims' details: owner only */
+	umask(077);
 	mallopt(M_MMAP_THRESHOLD, 16 * 1024 * 1024);
 	cm_log_set_fatal_status(EXIT_STORE);
 	while ((ch = getopt_long(argc, argv, "c:vnh", opts, NULL)) != -1) {
@@ -298,6 +314,7 @@ main(int argc, char **argv)
 		goto out;
 	}
 	s.cfg = cfg;
+	cm_config_warnings(cfg, log_warning, NULL);
 	cm_mime_init();
 	if (notice_load_templates(&s) < 0)
 		goto out;
@@ -335,7 +352,10 @@ main(int argc, char **argv)
 	if (open_sms(&s) < 0)
 		goto out;
 
-	cm_log_open("casemail-send", flags);
+	/* the routine lines go to syslog (and to a terminal); errors,
+	 * such as a notice that cannot be built, to stderr as well, for
+	 * whoever runs the sender from a timer */
+	cm_log_open("casemail-send", flags | CM_LOG_ERRORS);
 	for (;;) {
 		rc = queue_run(&s);
 		if (rc < 0) {

@@ -22,14 +22,21 @@
  *	Victims marked discreet get the "-discreet" templates, which name
  *	neither the force nor a crime.
  *
+ *	With a portal_url that is not https, victim notices carry the
+ *	mailto: unsubscribe target alone: one-click needs https.
+ *
  * DIAGNOSTICS
  *	A template that does not load or render is reported at start
- *	(notice_load_templates renders each once with every variable).
+ *	(notice_load_templates renders each once with every variable). A
+ *	notice that cannot be built is logged as an error (stderr and
+ *	syslog) with the reason, which notice_build_failure hands to
+ *	queue.c for the notice's last_error.
  *
  * SECURITY
  *	Every value goes through the template module's neutralisation and
  *	every header through GMime (cm_compose).
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -269,6 +276,64 @@ notice_free_templates(struct sender *s)
 		cm_template_free(&s->tpl[i]);
 }
 
+/*
+ * The reasons of the builds that failed, by notice, until queue.c
+ * records the outcome: the transport says only "cannot build the
+ * message", and the postmaster needs to see why on the notice. Two
+ * threads build (the store thread for SMTP, the sending thread for the
+ * outbox), so the ring is locked; a reason not taken is overwritten
+ * after FAILED_KEEP newer ones.
+ */
+#define FAILED_KEEP 256
+static pthread_mutex_t failed_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+	int64_t id; /* 0: free */
+	char why[240];
+} failed[FAILED_KEEP];
+static size_t failed_next;
+
+/* build_failed - log why j could not be built (an error: stderr and
+ * syslog) and keep the reason for notice_build_failure */
+static void
+build_failed(const struct job *j, const char *step, const char *err)
+{
+	char san[200];
+
+	cm_log_sanitize(san, sizeof(san), err != NULL ? err : "failed", 190);
+	cm_log_err("notice=%lld case=%s kind=%s status=unbuildable "
+		   "reason=\"%s: %s\"",
+		   (long long)j->id, j->ref != NULL ? j->ref : "-", j->kind,
+		   step, san);
+	pthread_mutex_lock(&failed_lock);
+	failed[failed_next].id = j->id;
+	(void)snprintf(failed[failed_next].why,
+		       sizeof(failed[failed_next].why), "%s: %s", step, san);
+	failed_next = (failed_next + 1) % FAILED_KEEP;
+	pthread_mutex_unlock(&failed_lock);
+}
+
+/* notice_build_failure - why notice id could not be built (its latest
+ * failure), once */
+bool
+notice_build_failure(int64_t id, char *why, size_t size)
+{
+	bool found = false;
+
+	pthread_mutex_lock(&failed_lock);
+	for (size_t k = 0; k < FAILED_KEEP && !found; k++) {
+		/* newest first */
+		size_t i = (failed_next + FAILED_KEEP - 1 - k) % FAILED_KEEP;
+
+		if (failed[i].id != id || id == 0)
+			continue;
+		(void)snprintf(why, size, "%s", failed[i].why);
+		failed[i].id = 0;
+		found = true;
+	}
+	pthread_mutex_unlock(&failed_lock);
+	return found;
+}
+
 /* notice_build_email - the message of job j */
 int
 notice_build_email(struct sender *s, const struct job *j, bool crlf,
@@ -288,7 +353,7 @@ notice_build_email(struct sender *s, const struct job *j, bool crlf,
 	bounce = cm_addr_make("bounce", bkey, s->cfg->mail_domain);
 	if (cm_template_render(s->tpl[tpl_for(j)], vs.v, V_COUNT, &subj,
 			       &text, &html, &err) < 0) {
-		cm_log_err("notice=%lld template: %s", (long long)j->id, err);
+		build_failed(j, "template", err);
 		goto out;
 	}
 	if (victim) {
@@ -315,14 +380,20 @@ notice_build_email(struct sender *s, const struct job *j, bool crlf,
 	c.date = cm_now();
 	c.message_id = j->msgid;
 	c.unsub_mailto = mailto;
-	c.unsub_https = victim ? vs.v[V_UNSUB].value : NULL;
+	/* one-click unsubscribe (RFC 8058) is for https only: with a
+	 * portal_url on http:// (a trial on loopback) the mailto: target
+	 * goes alone */
+	c.unsub_https = victim && cm_str_has_prefix_ci(s->cfg->portal_url,
+						       "https://")
+				? vs.v[V_UNSUB].value
+				: NULL;
 	c.internal = !victim;
 	c.text = text;
 	c.html = html;
 	c.crlf = crlf;
 	if ((z != NULL ? cm_composer_build(z, &c, data_r, len_r, &err)
 		       : cm_compose_build(&c, data_r, len_r, &err)) < 0) {
-		cm_log_err("notice=%lld compose: %s", (long long)j->id, err);
+		build_failed(j, "compose", err);
 		goto out;
 	}
 	*from_r = bounce;

@@ -492,6 +492,19 @@ record_one(struct sender *s, struct job *j, int64_t now)
 		s->n_deferred++;
 		break;
 	case OUT_FAIL:
+		/* a message that could not be built: keep why on the
+		 * notice, not only that it could not */
+		if (notice_build_failure(j->id, extra, sizeof(extra))) {
+			char *d = cm_xasprintf("%s (%s)",
+					       j->detail != NULL
+						       ? j->detail
+						       : "cannot build",
+					       extra);
+
+			free(j->detail);
+			j->detail = d;
+			why = d;
+		}
 		rc = cm_store_notice_set_status(s->st, j->id, "failed",
 						j->detail, &err);
 		(void)snprintf(extra, sizeof(extra), "reason=%s",

@@ -127,6 +127,12 @@ int notice_build_email(struct sender *s, const struct job *j, bool crlf,
 		       char **from_r);
 /* notice_sms_text - the SMS body for j (caller frees), or NULL */
 char *notice_sms_text(struct sender *s, const struct job *j);
+/*
+ * notice_build_failure - the reason the latest build of notice id failed
+ * ("compose: ..." or "template: ..."), copied into why[size] and
+ * forgotten; false when none is kept. Safe from any thread.
+ */
+bool notice_build_failure(int64_t id, char *why, size_t size);
 /* notice_link - portal_url/l/TOKEN (caller frees) */
 char *notice_link(const struct sender *s, const char *token);
 
