@@ -1105,6 +1105,33 @@ open_store(const char *path, const struct cm_secret *secret,
 			ret = CM_ETEMP;
 		goto out;
 	}
+	/* The file holds every victim's name, address and mail: like the
+	 * secret, it must be its owner's alone, and so must its -wal and
+	 * -shm (SQLite gives them the database file's mode). A new one is
+	 * made 0600 here, before SQLite would make it 0644. */
+	for (int k = 0; k < 3; k++) {
+		static const char *const sfx[] = { "", "-wal", "-shm" };
+		char f[PATH_MAX];
+
+		if ((size_t)snprintf(f, sizeof(f), "%s%s", path, sfx[k]) >=
+		    sizeof(f)) {
+			(void)snprintf(open_err, sizeof(open_err),
+				       "%s: path too long", path);
+			goto out;
+		}
+		if (k == 0 && !ro && (flags & CM_STORE_CREATE))
+			(void)cm_create_private(f);
+		if (stat(f, &sb) == 0 && (sb.st_mode & 077) != 0) {
+			(void)snprintf(open_err, sizeof(open_err),
+				       "database file %.400s%s is mode %04o: "
+				       "it must not be readable or writable "
+				       "by group or others (chmod 600 %.400s*)",
+				       path, sfx[k],
+				       (unsigned int)(sb.st_mode & 07777),
+				       path);
+			goto out;
+		}
+	}
 	st = cm_xcalloc(1, sizeof(*st));
 	st->secret = secret;
 	st->flags = flags;

@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sysexits.h>
 #include <unistd.h>
 
@@ -98,6 +99,7 @@ main(int argc, char **argv)
 	int flags = CM_LOG_SYSLOG, opt, ret = 1;
 	bool check = false;
 
+	umask(077); /* what it creates (the database) is its owner's only */
 	memset(&w, 0, sizeof(w));
 	while ((opt = getopt_long(argc, argv, "c:fnvh", longopts, NULL)) !=
 	       -1) {

@@ -57,12 +57,19 @@ is "size" "$(printf '%s' "$OUT" | $J 'd["quarantine"]["size"]')" "$(wc -c <"$W/q
 ok "quarantine show --raw" sh -c "'$CM' -c '$CONF' quarantine show $Q1 --raw >'$W/q1.out'"
 ok "raw is the message byte for byte" cmp "$W/q1" "$W/q1.out"
 
-ok "release as victim" cm quarantine release "$Q1" --case hu-20261128-0042 --as victim
+# a stranger's mail is never credited to a victim by default
+exits "release as victim needs a named victim" 1 cm quarantine release "$Q1" --case hu-20261128-0042 --as victim
+like "says so" "$ERR" "the sender matches no victim of case $REF: name one with --victim ID"
+exits "a victim of another case refused" 1 cm quarantine release "$Q1" --case $REF --as victim --victim 99
+ok "still held" cm quarantine show "$Q1" --json
+is "not released" "$(printf '%s' "$OUT" | $J 'd["quarantine"]["status"]')" "held"
+ok "release as victim" cm quarantine release "$Q1" --case hu-20261128-0042 --as victim --victim 2
 like "release output" "$OUT" "^released quarantined message $Q1 to $REF as victim: message [0-9]+, 1 notices queued$"
 ok "thread" cm thread $REF --json
 is "one message" "$(printf '%s' "$OUT" | $J 'len(d["messages"])')" "1"
 is "author victim" "$(printf '%s' "$OUT" | $J 'd["messages"][0]["author"]')" "victim"
 is "source quarantine" "$(printf '%s' "$OUT" | $J 'd["messages"][0]["source"]')" "quarantine"
+is "credited to the named victim, placed by release" "$(printf '%s' "$OUT" | $J '(d["messages"][0]["victim_id"], d["messages"][0]["placement"])')" '[2,"released"]'
 is "trimmed body" "$(printf '%s' "$OUT" | $J 'd["messages"][0]["body"]')" "Hello, this is about the burglary."
 like "quoted kept apart" "$(printf '%s' "$OUT" | $J 'd["messages"][0]["quoted"]')" "earlier text"
 like "full text kept" "$(printf '%s' "$OUT" | $J 'd["messages"][0]["body_full"]')" "> quoted"
@@ -92,7 +99,9 @@ is "note by an officer" "$(printf '%s' "$OUT" | $J 'd["messages"][-1]["author"]'
 mail "$W/q3" $OFF "nowhere@$D" "Update" "We have news."
 ok "third quarantined" deliver "$W/q3" $OFF "nowhere@$D" Q3
 Q3=$(cm quarantine list --status held --json | $J 'd["quarantine"][0]["id"]')
-ok "release as officer" cm quarantine release "$Q3" --case $REF --as officer
+exits "release as officer needs an addressee" 1 cm quarantine release "$Q3" --case $REF --as officer
+like "case has two victims" "$ERR" "case $REF has 2 victims: say --victim ID or --all"
+ok "release as officer" cm quarantine release "$Q3" --case $REF --as officer --all
 like "two victims notified" "$OUT" ", 2 notices queued$"
 ok "thread" cm thread $REF --json
 is "officer message visible" "$(printf '%s' "$OUT" | $J '(d["messages"][-1]["author"], d["messages"][-1]["visibility"])')" \
@@ -140,7 +149,8 @@ H1=$(printf '%s' "$OUT" | $J 'd["held"][0]["id"]')
 is "held case" "$(printf '%s' "$OUT" | $J 'd["held"][0]["case"]')" "$REF"
 is "held sender" "$(printf '%s' "$OUT" | $J 'd["held"][0]["sender"]')" "imposter@example.net"
 is "held keys" "$(printf '%s' "$OUT" | $J 'list(d["held"][0].keys())')" \
-	'["id","case","at","author","sender","subject","body"]'
+	'["id","case","at","author","sender","placement","victim_id","subject","body"]'
+is "held placement" "$(printf '%s' "$OUT" | $J '(d["held"][0]["placement"], d["held"][0]["victim_id"])')" '["reply_key",1]'
 notify_before=$(cm notices --json | $J 'len([n for n in d["notices"] if n["kind"] == "officer_notify"])')
 ok "approve" cm held approve "$H1"
 like "approve output" "$OUT" "^approved message $H1 on $REF"

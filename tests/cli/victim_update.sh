@@ -46,8 +46,16 @@ exits "victim show unknown" 1 cm victim show 99
 exits "victim show not a number" 2 cm victim show abc
 
 # --- updates ---
-ok "update to the victims" cm update $REF --officer $OFF --text "We have arrested a suspect."
-like "reports the notices" "$OUT" "^posted message [0-9]+ on $REF, 4 notices queued$"
+# a case with several victims: an update names its addressee
+exits "update needs --victim or --all" 1 cm update $REF --officer $OFF --text "We have arrested a suspect."
+like "says why" "$ERR" "case $REF has [0-9]+ victims: say --victim ID or --all"
+exits "--victim and --all together refused" 1 cm update $REF --officer $OFF --all --victim 1 --text x
+exits "--victim of another case refused" 1 cm update $REF --officer $OFF --victim 99 --text x
+like "names the victim" "$ERR" "no victim 99 on case $REF"
+ok "stats" cm stats --json
+is "nothing queued by the refusals" "$(printf '%s' "$OUT" | $J 'd["notices_queued"]')" "0"
+ok "update to the victims" cm update $REF --officer $OFF --all --text "We have arrested a suspect."
+like "reports the notices" "$OUT" "^posted message [0-9]+ on $REF to all victims, 4 notices queued$"
 ok "notices --json" cm notices --json
 is "email, sms, email+sms, none" \
 	"$(printf '%s' "$OUT" | $J '[(n["recipient"], n["channel"]) for n in d["notices"]]')" \
@@ -63,7 +71,7 @@ exits "notices --status bogus" 2 cm notices --status bogus
 
 ok "internal note" cm update $REF --officer $OFF --internal --text "Suspect has previous."
 like "internal queues none" "$OUT" ", 0 notices queued$"
-ok "text from stdin" sh -c "printf 'Line one\nLine two\n\n' | '$CM' -c '$CONF' update $REF --officer $OFF"
+ok "text from stdin" sh -c "printf 'Line one\nLine two\n\n' | '$CM' -c '$CONF' update $REF --officer $OFF --all"
 like "stdin update queued" "$OUT" ", 4 notices queued$"
 ok "stats" cm stats --json
 is "stats: 8 queued" "$(printf '%s' "$OUT" | $J 'd["notices_queued"]')" "8"
@@ -95,8 +103,23 @@ is "thread unchanged by refusals" "$OUT" "$before"
 ok "notices unchanged" cm stats --json
 is "still 8 queued" "$(printf '%s' "$OUT" | $J 'd["notices_queued"]')" "8"
 
+# an update to one victim reaches that victim alone (Carol, id 3: email
+# and SMS)
+ok "update to one victim" cm update $REF --officer $OFF --victim 3 --text "Your bike was found."
+like "one victim's notices" "$OUT" "^posted message [0-9]+ on $REF to victim 3, 2 notices queued$"
+ok "notices --json" cm notices --json
+is "only Carol's" \
+	"$(printf '%s' "$OUT" | $J '[(n["recipient"], n["channel"]) for n in d["notices"][8:]]')" \
+	'[["carol@example.com","email"],["+447700900999","sms"]]'
+ok "thread says to whom" cm thread $REF
+like "to victim 3" "$OUT" "officer <$OFF> to victim 3 via cli, placed by the command line"
+like "to all" "$OUT" "officer <$OFF> to all victims via cli"
+ok "thread --json" cm thread $REF --json
+is "victim_id and placement" "$(printf '%s' "$OUT" | $J '[(m["victim_id"], m["placement"]) for m in d["messages"] if m["visibility"] == "victim"]')" \
+	'[[null,"cli"],[null,"cli"],[3,"cli"]]'
+
 # a UTF-8 update is kept exactly
-ok "UTF-8 update" cm update $REF --officer $OFF --text "Caf$(printf '\303\251') — 東京 ✓"
+ok "UTF-8 update" cm update $REF --officer $OFF --all --text "Caf$(printf '\303\251') — 東京 ✓"
 ok "thread" cm thread $REF --json
 is "UTF-8 round trip" "$(printf '%s' "$OUT" | $J 'd["messages"][-1]["body"]')" \
 	"Caf$(printf '\303\251') — 東京 ✓"
@@ -112,6 +135,12 @@ unlike "differs per victim" "$OUT" "^$A1$"
 ok "second case" cm case add HU-2 --oic $OFF
 exits "victim of another case refused" 1 cm address reply HU-2 1
 like "names the victim and case" "$ERR" "no victim 1 on case HU-2"
+ok "officer address" cm address officer $REF 1 --officer $OFF
+like "officer+KEY@domain" "$OUT" "^officer\+[a-z2-7]+@cases\.example\.org$"
+O1=$OUT
+ok "officer address of another victim" cm address officer $REF 2 --officer $OFF
+unlike "differs per victim" "$OUT" "^$O1$"
+exits "officer address for a stranger refused" 1 cm address officer $REF 1 --officer nobody@example.org
 ok "bounce address" cm address bounce 1
 like "bounce+KEY@domain" "$OUT" "^bounce\+[a-z2-7]+@cases\.example\.org$"
 exits "bounce of unknown notice" 1 cm address bounce 999
