@@ -653,6 +653,10 @@ main(int argc, char **argv)
 	const struct command *cmd;
 	int ch, used = 0, ret = CLI_EXIT_USAGE, logflags;
 
+	/* the database, its -wal and -shm, the secret and the outbox
+	 * hold victims' details: what this process creates is its owner's
+	 * only */
+	umask(077);
 	memset(&c, 0, sizeof(c));
 	c.conf_path = CM_CONFIG_PATH;
 	opterr = 0;

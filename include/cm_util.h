@@ -159,6 +159,10 @@ int cm_open_regular(const char *path, int *fd_r, struct stat *st_r,
  */
 int cm_read_private_file(const char *path, size_t max, char **data_r,
 			 size_t *len_r, const char **error_r);
+/* cm_create_private - create path as an empty file of mode 0600 (never
+ * through a symbolic link) unless something is there already; 0 when
+ * made or already there, -1 with errno */
+int cm_create_private(const char *path);
 /* cm_wipe_free - overwrite len bytes of p with zeros, then free it;
  * NULL is fine */
 void cm_wipe_free(char *p, size_t len);

@@ -695,6 +695,18 @@ out:
 	return ret;
 }
 
+/* cm_create_private - an empty owner-only file, unless one is there */
+int
+cm_create_private(const char *path)
+{
+	int fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC |
+				    O_NOFOLLOW | O_NOCTTY, 0600);
+
+	if (fd < 0)
+		return errno == EEXIST ? 0 : -1;
+	return close(fd);
+}
+
 /* cm_wipe_free - zero, then free */
 void
 cm_wipe_free(char *p, size_t len)

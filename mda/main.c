@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sysexits.h>
 #include <unistd.h>
 
@@ -187,6 +188,9 @@ main(int argc, char **argv)
 	bool check = false, temp = false, once = false;
 	int ch, flags, ret;
 
+	/* the database, its -wal and -shm and the maildir files this
+	 * process may create hold victims' mail: owner only */
+	umask(077);
 	memset(&m, 0, sizeof(m));
 	cm_log_set_fatal_status(EX_TEMPFAIL);
 	while ((ch = getopt_long(argc, argv, "c:vnh", opts, NULL)) != -1) {
