@@ -614,4 +614,27 @@ int cm_store_victim_set_prefs(struct cm_store *st, int64_t victim_id,
 			      const struct cm_victim_prefs *p,
 			      const char **error_r);
 
+/*
+ * cm_store_audit_anchor - the audit chain as last committed: its row
+ * count and the hash of its last row (all zero for an empty chain), to
+ * be kept outside the database (a program logs it after each commit
+ * that wrote audit rows) so that a rollback to an older copy of the
+ * database, consistent in itself, can be told. 0, or CM_ERR/CM_ETEMP
+ * with *error_r.
+ */
+int cm_store_audit_anchor(struct cm_store *st, int64_t *count_r,
+			  unsigned char head_r[CM_HASH_LEN],
+			  const char **error_r);
+/*
+ * cm_store_audit_check_anchor - 0 when the chain's row number count (1
+ * is the first; 0 the empty start) has the hash head, as an anchor
+ * taken earlier says; CM_ERR with *error_r when the log has fewer rows
+ * (rolled back or cut) or another hash there (rolled back and written
+ * again); CM_ETEMP on store trouble. It compares the stored hashes
+ * only: run cm_store_audit_verify as well.
+ */
+int cm_store_audit_check_anchor(struct cm_store *st, int64_t count,
+				const unsigned char head[CM_HASH_LEN],
+				const char **error_r);
+
 #endif

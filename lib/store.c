@@ -3613,3 +3613,79 @@ out:
 	sqlite3_finalize(s);
 	return ret;
 }
+
+/* ---- the audit chain's anchor, kept outside the database ---- */
+
+/* cm_store_audit_anchor - the committed chain's row count and head */
+int
+cm_store_audit_anchor(struct cm_store *st, int64_t *count_r,
+		      unsigned char head_r[CM_HASH_LEN],
+		      const char **error_r)
+{
+	struct audit_meta m;
+	int ret;
+
+	*count_r = 0;
+	memset(head_r, 0, CM_HASH_LEN);
+	if ((ret = meta_read(st, &m, error_r)) < 0)
+		goto out;
+	if (m.found != 3) {
+		ret = set_error(st, error_r, CM_ERR,
+				"audit meta rows are missing");
+		goto out;
+	}
+	*count_r = m.count;
+	memcpy(head_r, m.head, CM_HASH_LEN);
+	ret = 0;
+out:
+	return ret;
+}
+
+/* cm_store_audit_check_anchor - does row count of the chain end in head */
+int
+cm_store_audit_check_anchor(struct cm_store *st, int64_t count,
+			    const unsigned char head[CM_HASH_LEN],
+			    const char **error_r)
+{
+	sqlite3_stmt *s = NULL;
+	const unsigned char *row_hash = zero_hash;
+	int64_t n = 0;
+	int ret, rc = SQLITE_DONE;
+
+	if (count < 0) {
+		ret = set_error(st, error_r, CM_ERR,
+				"audit anchor: a negative row count");
+		goto out;
+	}
+	if ((ret = prep(st, S_AUDIT_WALK, &s, error_r)) < 0)
+		goto out;
+	while (n < count && (rc = step(st, s)) == SQLITE_ROW) {
+		n++;
+		row_hash = hash_col(s, 7);
+	}
+	if (n < count && rc != SQLITE_DONE) {
+		ret = fail(st, rc, "audit anchor", error_r);
+		goto out;
+	}
+	if (n < count) {
+		ret = set_error(st, error_r, CM_ERR,
+				"audit log has %lld rows, fewer than the "
+				"%lld of the anchor: it was rolled back (an "
+				"older copy restored?) or cut short",
+				(long long)n, (long long)count);
+		goto out;
+	}
+	if (row_hash == NULL ||
+	    memcmp(row_hash, head, CM_HASH_LEN) != 0) {
+		ret = set_error(st, error_r, CM_ERR,
+				"audit row %lld does not end in the anchor's "
+				"head: the log was rolled back to an older "
+				"copy and written again, or replaced",
+				(long long)count);
+		goto out;
+	}
+	ret = 0;
+out:
+	done(s);
+	return ret;
+}
