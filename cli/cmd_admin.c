@@ -336,15 +336,60 @@ out:
 	return ret;
 }
 
-/* cmd_audit_verify - walk the hash chain */
+/* parse_anchor - "COUNT:HEAD" (HEAD 64 hex digits, either case) into
+ * *count_r and head; 0 or -1 */
+static int
+parse_anchor(const char *s, int64_t *count_r,
+	     unsigned char head[CM_HASH_LEN])
+{
+	const char *colon = strchr(s, ':'), *h;
+	char num[24];
+	size_t n;
+
+	if (colon == NULL || (n = (size_t)(colon - s)) == 0 ||
+	    n >= sizeof(num) || strlen(colon + 1) != 2 * CM_HASH_LEN)
+		return -1;
+	memcpy(num, s, n);
+	num[n] = '\0';
+	if (cm_parse_int64(num, count_r) < 0)
+		return -1;
+	h = colon + 1;
+	for (size_t i = 0; i < CM_HASH_LEN; i++) {
+		int v = 0;
+
+		for (int k = 0; k < 2; k++) {
+			char ch = h[2 * i + (size_t)k];
+
+			v <<= 4;
+			if (ch >= '0' && ch <= '9')
+				v |= ch - '0';
+			else if (ch >= 'a' && ch <= 'f')
+				v |= ch - 'a' + 10;
+			else if (ch >= 'A' && ch <= 'F')
+				v |= ch - 'A' + 10;
+			else
+				return -1;
+		}
+		head[i] = (unsigned char)v;
+	}
+	return 0;
+}
+
+/* cmd_audit_verify - walk the hash chain; with --anchor, check that the
+ * chain still holds the row an earlier anchor names */
 int
 cmd_audit_verify(struct cli *c, struct args *a)
 {
-	const char *err = NULL;
-	int64_t rows = 0, bad = 0;
+	unsigned char head[CM_HASH_LEN];
+	const char *err = NULL, *anchor = arg_opt(a, "anchor");
+	int64_t rows = 0, bad = 0, count = 0;
 	int rc;
 
-	(void)a;
+	if (anchor != NULL && parse_anchor(anchor, &count, head) < 0)
+		return cli_fail(CLI_EXIT_USAGE, "--anchor wants COUNT:HEAD "
+				"(a row count and 64 hex digits, as logged in "
+				"\"audit anchor count=N head=HEX\"), not "
+				"\"%s\"", cli_san(anchor));
 	rc = cm_store_audit_verify(c->st, &rows, &bad, &err);
 	if (rc == CM_ETEMP)
 		return cli_store_fail(c, rc, "cannot verify the audit log",
@@ -356,7 +401,20 @@ cmd_audit_verify(struct cli *c, struct args *a)
 	if (rc < 0)
 		return cli_fail(CLI_EXIT_ERR, "audit log broken after the last "
 				"row: %s", err != NULL ? err : "rows missing");
+	if (anchor != NULL) {
+		rc = cm_store_audit_check_anchor(c->st, count, head, &err);
+		if (rc == CM_ETEMP)
+			return cli_store_fail(c, rc, "cannot verify the audit "
+					      "log", err);
+		if (rc < 0)
+			return cli_fail(CLI_EXIT_ERR, "audit log does not match "
+					"the anchor %lld:...: %s",
+					(long long)count,
+					err != NULL ? err : "mismatch");
+	}
 	printf("audit log intact: %lld rows\n", (long long)rows);
+	if (anchor != NULL)
+		printf("audit anchor matches: row %lld\n", (long long)count);
 	return 0;
 }
 

@@ -21,7 +21,9 @@
  * SECURITY
  *	The config path comes from -c or the build, never the environment.
  *	Every state change runs in one transaction with its audit row,
- *	whose actor is "cli:" and the login name of the real user id.
+ *	whose actor is "cli:" and the login name of the real user id;
+ *	after its commit the audit chain's anchor ("audit anchor count=N
+ *	head=HEX") goes to syslog, outside the database.
  */
 #include <errno.h>
 #include <pwd.h>
@@ -98,8 +100,8 @@ static const struct command commands[] = {
 	  "notices [--status S] [--json]" },
 	{ "stats", NULL, cmd_stats, NEED_STORE, 0, 0, "json",
 	  "stats [--json]" },
-	{ "audit", "verify", cmd_audit_verify, NEED_STORE, 0, 0, "",
-	  "audit verify" },
+	{ "audit", "verify", cmd_audit_verify, NEED_STORE, 0, 0, "anchor=",
+	  "audit verify [--anchor COUNT:HEAD]" },
 	{ "audit", "list", cmd_audit_list, NEED_STORE, 0, 1, "limit= json",
 	  "audit list [REF] [--limit N] [--json]" },
 	{ "held", "list", cmd_held_list, NEED_STORE, 0, 0, "json",
@@ -201,7 +203,25 @@ cli_begin(struct cli *c)
 	return 0;
 }
 
-/* cli_finish - audit row, commit, one log line */
+/* log_anchor - "audit anchor count=N head=HEX" for the chain as
+ * committed, to be kept outside the database (syslog) */
+static void
+log_anchor(struct cli *c)
+{
+	unsigned char head[CM_HASH_LEN];
+	char hex[2 * CM_HASH_LEN + 1];
+	const char *err = NULL;
+	int64_t count = 0;
+
+	if (cm_store_audit_anchor(c->st, &count, head, &err) < 0) {
+		cm_log_warnx("audit anchor: %s", err != NULL ? err : "?");
+		return;
+	}
+	cm_token_hex(head, sizeof(head), hex);
+	cm_log_info("audit anchor count=%lld head=%s", (long long)count, hex);
+}
+
+/* cli_finish - audit row, commit, one log line, the audit anchor */
 int
 cli_finish(struct cli *c, const char *action, const char *ref,
 	   const char *detail)
@@ -224,6 +244,9 @@ cli_finish(struct cli *c, const char *action, const char *ref,
 		cm_log_info("actor=%s action=%s case=%s %s", c->actor, action,
 			    cm_log_sanitize(rbuf, sizeof(rbuf), ref, 64),
 			    cm_log_sanitize(dbuf, sizeof(dbuf), detail, 400));
+	/* every change of the command line is audited (here or by the
+	 * casework it ran) */
+	log_anchor(c);
 	return 0;
 }
 

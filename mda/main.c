@@ -22,6 +22,10 @@
  *	and bugs; 64 (EX_USAGE) for a bad command line. Never 78
  *	(EX_CONFIG): Postfix bounces it. One reason line on stderr.
  *
+ *	After each commit of audit rows (a delivery, a batch) the audit
+ *	chain's anchor is logged: "audit anchor count=N head=HEX", for
+ *	casemail audit verify --anchor.
+ *
  * SECURITY
  *	Refuses to run as root unless the configuration allows it
  *	(mda_allow_root, for test rigs). The config path comes from -c or
@@ -62,6 +66,30 @@ mda_open_store(struct mda *m, const char **error_r)
 		return 0;
 	return cm_store_open(m->cfg->database, m->secret,
 			     m->cfg->busy_timeout, 0, &m->store, error_r);
+}
+
+/* mda_log_anchor - log the audit chain's count and head as committed,
+ * through a connection of its own (never m->store, which a child made
+ * by fork would inherit) */
+void
+mda_log_anchor(struct mda *m)
+{
+	struct cm_store *st = NULL;
+	unsigned char head[CM_HASH_LEN];
+	char hex[2 * CM_HASH_LEN + 1];
+	const char *err = NULL;
+	int64_t count = 0;
+
+	if (cm_store_open(m->cfg->database, m->secret, m->cfg->busy_timeout,
+			  CM_STORE_READONLY, &st, &err) < 0 ||
+	    cm_store_audit_anchor(st, &count, head, &err) < 0) {
+		cm_log_warnx("audit anchor: %s", err != NULL ? err : "?");
+		goto out;
+	}
+	cm_token_hex(head, sizeof(head), hex);
+	cm_log_info("audit anchor count=%lld head=%s", (long long)count, hex);
+out:
+	cm_store_close(&st);
 }
 
 /* exit_status - the only mapping from dstatus to sysexits (R9) */
@@ -114,6 +142,8 @@ pipe_mode(struct mda *m, const char *sender, const char *recipient,
 	job.env.origin = "stdin";
 	mda_guard_run(m, &job, 1, 1);
 	mda_log_result(&job.env, &job.res);
+	if (job.committed)
+		mda_log_anchor(m);
 	if (job.res.status != CM_DS_OK) {
 		if (!(cm_log_flags() & CM_LOG_STDERR))
 			fprintf(stderr, "casemail-mda: %s\n", job.res.reason);

@@ -64,6 +64,10 @@ struct mda {
 
 /* mda_open_store - open the store if not open yet; 0 or CM_ETEMP/CM_ERR */
 int mda_open_store(struct mda *m, const char **error_r);
+/* mda_log_anchor - log "audit anchor count=N head=HEX" for the audit
+ * chain as committed (after a commit of audit rows); a store that
+ * cannot be read is a warning */
+void mda_log_anchor(struct mda *m);
 
 /*
  * mda_dedupe_key - the duplicate-suppression key for a message:

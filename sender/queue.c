@@ -52,7 +52,8 @@
  *	due) and recorded.
  *
  * DIAGNOSTICS
- *	Store trouble returns CM_ETEMP after logging once.
+ *	Store trouble returns CM_ETEMP after logging once. After each
+ *	commit that wrote audit rows: "audit anchor count=N head=HEX".
  *
  * SECURITY
  *	Tokens exist in memory only between claim and send and are wiped;
@@ -170,6 +171,28 @@ store_trouble(const char *what, const char *err)
 	return CM_ETEMP;
 }
 
+/* audit rows written in the open transaction: after its commit the
+ * chain's anchor is logged (only the store thread writes) */
+static long audited;
+
+/* log_anchor - "audit anchor count=N head=HEX" for the chain as
+ * committed, to be kept outside the database */
+static void
+log_anchor(struct sender *s)
+{
+	unsigned char head[CM_HASH_LEN];
+	char hex[2 * CM_HASH_LEN + 1];
+	const char *err = NULL;
+	int64_t count = 0;
+
+	if (cm_store_audit_anchor(s->st, &count, head, &err) < 0) {
+		store_trouble("audit anchor", err);
+		return;
+	}
+	cm_token_hex(head, sizeof(head), hex);
+	cm_log_info("audit anchor count=%lld head=%s", (long long)count, hex);
+}
+
 /* audit - one audit row for notice j */
 static int
 audit(struct sender *s, const struct job *j, const char *action,
@@ -188,6 +211,7 @@ audit(struct sender *s, const struct job *j, const char *action,
 	if (cm_store_audit(s->st, SEND_ACTOR, action, j->ref, detail, &err) <
 	    0)
 		return store_trouble("audit", err);
+	audited++;
 	return 0;
 }
 
@@ -567,6 +591,7 @@ store_step(struct sender *s, struct batch *const *rec, size_t nrec,
 	int64_t at = cm_now();
 	int ret = CM_ETEMP;
 
+	audited = 0;
 	if (cm_store_begin(s->st, &err) < 0) {
 		store_trouble("transaction", err);
 		goto out;
@@ -581,6 +606,8 @@ store_step(struct sender *s, struct batch *const *rec, size_t nrec,
 		store_trouble("commit", err);
 		goto out;
 	}
+	if (audited > 0)
+		log_anchor(s);
 	for (size_t k = 0; k < nrec; k++)
 		for (size_t i = 0; i < rec[k]->n; i++)
 			log_one(&rec[k]->v[i]);

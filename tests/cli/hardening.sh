@@ -9,7 +9,8 @@
 # audit anchor: every program that commits audit rows logs
 # "audit anchor count=N head=HEX"; casemail audit verify --anchor
 # COUNT:HEAD passes on the database it came from and fails on a backup
-# restored from before it (a rollback), while the older anchor passes.
+# restored from before it (a rollback), and on one written again past
+# it, while the older anchor passes.
 . "$TOP/tests/lib.sh"
 mkconf "template_dir = $TOP/conf/templates"
 CM="$BIN/casemail"
@@ -51,5 +52,67 @@ exits "a group-writable -wal is refused too" 1 cm officer list
 like "naming the -wal" "$ERR" "database file $DB-wal is mode 0660"
 chmod 0600 "$DB-wal"
 ok "and accepted once fixed" cm officer list
+
+# --- the audit anchor ---
+# anchor_of TEXT - COUNT:HEAD of the last "audit anchor" line in TEXT
+anchor_of() {
+	printf '%s\n' "$1" | sed -n 's/.*audit anchor count=\([0-9]*\) head=\([0-9a-f]*\)$/\1:\2/p' |
+		tail -1
+}
+ok "a change with -v" cm -v update $REF --officer $OFF --text "Update two."
+A1=$(anchor_of "$ERR")
+like "the CLI logs the anchor after its commit" "$A1" '^[0-9]+:[0-9a-f]{64}$'
+ROWS1=${A1%%:*}
+ok "verify --anchor on the same database" cm audit verify --anchor "$A1"
+like "says the anchor matches" "$OUT" "^audit anchor matches: row $ROWS1$"
+is "the anchor is the head of the chain now" \
+	"$(sqlite3 "$DB" "SELECT id || ':' || lower(hex(hash)) FROM audit ORDER BY id DESC LIMIT 1")" \
+	"$A1"
+
+# a backup now, consistent in itself
+sqlite3 "$DB" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
+cp "$DB" "$W/backup.db"
+
+ok "casemail-send -v records its outcomes" "$BIN/casemail-send" -c "$CONF" -v --once
+A2=$(anchor_of "$ERR")
+like "the sender logs the anchor after its commit" "$A2" '^[0-9]+:[0-9a-f]{64}$'
+RADDR=$(cm address reply $REF "$VID")
+cat >"$W/reply.eml" <<MAIL
+From: Alice <alice@example.com>
+To: $RADDR
+Subject: Re: your case
+Message-ID: <anchor-1@example.com>
+Date: Sat, 28 Nov 2026 10:00:00 +0000
+
+Thank you.
+MAIL
+ok "casemail-mda -v delivers a reply" "$BIN/casemail-mda" -c "$CONF" -v \
+	--sender alice@example.com --recipient "$RADDR" --queue-id A1 \
+	<"$W/reply.eml"
+A3=$(anchor_of "$ERR")
+like "the mda logs the anchor after its commit" "$A3" '^[0-9]+:[0-9a-f]{64}$'
+ok "the newest anchor verifies" cm audit verify --anchor "$A3"
+ok "and so does the older one" cm audit verify --anchor "$A1"
+
+# roll back: restore the backup
+cp "$W/backup.db" "$DB"
+rm -f "$DB-wal" "$DB-shm"
+ok "the restored copy is consistent in itself" cm audit verify
+exits "but not with the newer anchor" 1 cm audit verify --anchor "$A3"
+like "which says it was rolled back" "$ERR" \
+	"^casemail: audit log does not match the anchor ${A3%%:*}:...: audit log has $ROWS1 rows, fewer than the ${A3%%:*} of the anchor: it was rolled back"
+is "one line" "$(printf '%s\n' "$ERR" | wc -l)" 1
+ok "the anchor of the backup's time still verifies" cm audit verify --anchor "$A1"
+
+# rolled back and written again past the anchor's row count
+for i in 1 2 3 4 5 6; do
+	cm update $REF --officer $OFF --text "Again $i." >/dev/null
+done
+ok "the rewritten log verifies in itself" cm audit verify
+exits "the newer anchor still fails" 1 cm audit verify --anchor "$A3"
+like "a different row there" "$ERR" \
+	"audit row ${A3%%:*} does not end in the anchor's head"
+exits "a malformed anchor is a usage error" 2 cm audit verify --anchor "12:xyz"
+like "saying what it wants" "$ERR" "--anchor wants COUNT:HEAD"
 
 finish
