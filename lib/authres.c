@@ -10,9 +10,14 @@
  *	it takes in, so everything below the Received it wrote on receipt
  *	came from the sender. That Received is the bottom-most one whose
  *	"by" host is a trusted authserv-id (internal hops after the border,
- *	a content filter re-injecting the message, add more above it);
- *	when no Received names a trusted host, only the fields above the
- *	topmost Received count, and with no Received at all none does.
+ *	a content filter re-injecting the message, add more above it).
+ *	The border's field stands above it, or directly beneath it: Postfix
+ *	hides its own Received from milters, so OpenDKIM's and OpenDMARC's
+ *	field inserted at the top lands just under that Received. So the
+ *	fields above the border's Received and those between it and the
+ *	next Received count. When no Received names a trusted host, only
+ *	the fields above the topmost Received count, and with no Received
+ *	at all none does.
  *	Among the fields that count, the topmost with a trusted
  *	authserv-id decides alone: a forged field further down, even one
  *	standing above a forged Received, is never consulted while the
@@ -411,7 +416,7 @@ cm_authres_decide(char *const *values, const size_t *received_above,
 {
 	enum cm_auth ret = CM_AUTH_NONE;
 	const char *why = "no trusted field above the border";
-	size_t border = 0, i;
+	size_t limit = 0, i;
 
 	if (trusted == NULL || *trusted == '\0') {
 		why = "no trusted authserv-id";
@@ -425,11 +430,12 @@ cm_authres_decide(char *const *values, const size_t *received_above,
 		why = "no received header";
 		goto out;
 	}
+	/* limit: how many Received may stand above a field that counts */
 	for (i = 0; i < n_received; i++)
 		if (received_by[i] != NULL && in_list(received_by[i], trusted))
-			border = i;
+			limit = i + 1;
 	for (i = 0; i < n && ret == CM_AUTH_NONE; i++)
-		if (values[i] != NULL && received_above[i] <= border)
+		if (values[i] != NULL && received_above[i] <= limit)
 			ret = field_verdict(values[i], trusted, from_domain,
 					    &why);
 out:

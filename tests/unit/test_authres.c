@@ -93,10 +93,10 @@ test_decide(void **state)
 		{ { B "; spf=pass smtp.mailfrom=" D,
 		    B "; dmarc=pass header.from=" D },
 		  { 0, 1 }, { B }, B, D, CM_AUTH_FAIL },
-		/* 4: the forged field alone below the border's Received:
-		 * nothing counts */
-		{ { B "; dmarc=pass header.from=" D }, { 1 }, { B },
-		  B, D, CM_AUTH_NONE },
+		/* 4: the forged field alone, below the border's Received
+		 * and the sender's own relay's: nothing counts */
+		{ { B "; dmarc=pass header.from=" D }, { 2 },
+		  { B, "relay.evil.example" }, B, D, CM_AUTH_NONE },
 		/* 5: attack: the sender also forges a Received "by" the
 		 * border, with its field above it; the border's field is
 		 * still topmost and decides */
@@ -135,43 +135,53 @@ test_decide(void **state)
 		/* 13: an untrusted field alone: none */
 		{ { "evil.example; dkim=pass header.d=" D }, { 0 }, { B },
 		  B, D, CM_AUTH_NONE },
-		/* 14: first trusted field decides, later ones unread */
+		/* 14: Postfix hides its Received from milters: OpenDMARC's
+		 * field lands directly beneath the border's Received and
+		 * counts */
+		{ { B "; dmarc=pass header.from=" D }, { 1 },
+		  { B, "relay.police.example" }, B, D, CM_AUTH_PASS },
+		/* 15: ... and stays the first there, above a forgery the
+		 * sender wrote without a Received of its own */
+		{ { B "; dmarc=fail header.from=" D,
+		    B "; dmarc=pass header.from=" D },
+		  { 1, 1 }, { B }, B, D, CM_AUTH_FAIL },
+		/* 16: first trusted field decides, later ones unread */
 		{ { B "; dkim=fail header.d=" D,
 		    B "; dkim=pass header.d=" D },
 		  { 0, 0 }, { B }, B, D, CM_AUTH_FAIL },
-		/* 15: dmarc=pass without header.from */
+		/* 17: dmarc=pass without header.from */
 		{ { B "; dmarc=pass" }, { 0 }, { B }, B, D, CM_AUTH_FAIL },
-		/* 16: dmarc=pass for another domain */
+		/* 18: dmarc=pass for another domain */
 		{ { B "; dmarc=pass header.from=evil.example" }, { 0 },
 		  { B }, B, D, CM_AUTH_FAIL },
-		/* 17: dkim pass but dmarc fail for the domain: fail */
+		/* 19: dkim pass but dmarc fail for the domain: fail */
 		{ { B "; dkim=pass header.d=" D
 		    "; dmarc=fail header.from=" D },
 		  { 0 }, { B }, B, D, CM_AUTH_FAIL },
-		/* 18: dmarc fail for another domain does not block */
+		/* 20: dmarc fail for another domain does not block */
 		{ { B "; dkim=pass header.d=" D
 		    "; dmarc=fail header.from=evil.example" },
 		  { 0 }, { B }, B, D, CM_AUTH_PASS },
-		/* 19: dkim pass for another domain */
+		/* 21: dkim pass for another domain */
 		{ { B "; dkim=pass header.d=evil.example" }, { 0 }, { B },
 		  B, D, CM_AUTH_FAIL },
-		/* 20: header.i with the domain after '@' */
+		/* 22: header.i with the domain after '@' */
 		{ { B "; dkim=pass header.i=@" D }, { 0 }, { B },
 		  "a.example, " B, D, CM_AUTH_PASS },
-		/* 21: trusted list empty: none */
+		/* 23: trusted list empty: none */
 		{ { B "; dkim=pass header.d=" D }, { 0 }, { B }, "", D,
 		  CM_AUTH_NONE },
-		/* 22: no From domain: none */
+		/* 24: no From domain: none */
 		{ { B "; dkim=pass header.d=" D }, { 0 }, { B }, B, "",
 		  CM_AUTH_NONE },
-		/* 23: attack: a quoted value with ';' makes no result */
+		/* 25: attack: a quoted value with ';' makes no result */
 		{ { B "; dkim=fail header.i=\"x;dmarc=pass\"@evil.example" },
 		  { 0 }, { B }, B, D, CM_AUTH_FAIL },
-		/* 24: ... nor with header.from smuggled in the quote */
+		/* 26: ... nor with header.from smuggled in the quote */
 		{ { B "; dkim=fail header.i=\"x;dmarc=pass header.from="
 		    D "\"@evil.example" },
 		  { 0 }, { B }, B, D, CM_AUTH_FAIL },
-		/* 25: trusted field with no results: fail */
+		/* 27: trusted field with no results: fail */
 		{ { B "; none" }, { 0 }, { B }, B, D, CM_AUTH_FAIL },
 	};
 
@@ -307,10 +317,11 @@ test_verdict(void **state)
 	m.n_received = 2;
 	assert_int_equal(cm_authres_verdict(&m, B, &why), CM_AUTH_FAIL);
 	assert_string_equal(why, "dmarc fail");
-	/* only the forged one left, below the border: none */
+	/* only the forged one left, below the sender's relay: none */
 	m.auth_results = ar + 1;
 	m.auth_results_above = above + 1;
 	m.n_auth_results = 1;
+	above[1] = 2;
 	assert_int_equal(cm_authres_verdict(&m, B, &why), CM_AUTH_NONE);
 	/* the border's pass */
 	m.auth_results = ar + 1;
@@ -335,6 +346,8 @@ test_message(void **state)
 	"mail.cases.example; Mon, 1 Jan 2024 10:00:01 +0000\n"
 #define FORGED "Authentication-Results: mx.police.example; dmarc=pass " \
 	"header.from=police.example\n"
+#define RCV_SENDER "Received: from [10.9.9.9] by relay.evil.example; " \
+	"Mon, 1 Jan 2024 09:59:59 +0000\n"
 #define TAIL "From: PC One <oic@police.example>\nTo: case+hu-7@" \
 	"cases.example\nSubject: update\n\nbody\n"
 	static const struct {
@@ -346,8 +359,13 @@ test_message(void **state)
 		{ RCV_INNER "Authentication-Results: mx.police.example; "
 		  "dmarc=fail header.from=police.example\n" RCV_BORDER
 		  FORGED TAIL, CM_AUTH_FAIL },
-		/* 1: the forged field alone below the border's Received */
-		{ RCV_INNER RCV_BORDER FORGED TAIL, CM_AUTH_NONE },
+		/* 1: the forged field alone below the sender's relay */
+		{ RCV_INNER RCV_BORDER RCV_SENDER FORGED TAIL, CM_AUTH_NONE },
+		/* 5: Postfix and OpenDMARC: the border's field directly
+		 * beneath the border's Received, a forgery under it */
+		{ RCV_BORDER "Authentication-Results: mx.police.example; "
+		  "dmarc=fail header.from=police.example\n" FORGED TAIL,
+		  CM_AUTH_FAIL },
 		/* 2: the border's genuine pass */
 		{ RCV_INNER "Authentication-Results: mx.police.example;\n"
 		  "\tdkim=pass (2048-bit key) header.d=police.example\n"
@@ -382,6 +400,7 @@ test_message(void **state)
 #undef RCV_INNER
 #undef FORGED
 #undef TAIL
+#undef RCV_SENDER
 }
 
 /* main - run the tests */
