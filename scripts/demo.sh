@@ -8,11 +8,12 @@
 # notice is piped into casemail-mda as Postfix would, threaded by its
 # reply+KEY address; a forged reply is quarantined; casemail-send writes
 # the officer's notification; then the thread, the notice queue, the
-# quarantine and the audit check are shown.
+# quarantine and the audit check are shown. DEMO_DIR (default
+# ./var/demo) is where it all goes.
 set -eu
 BUILD=${BUILD:-build}
 BIN=$(pwd)/$BUILD
-D=$(pwd)/var/demo
+D=${DEMO_DIR:-$(pwd)/var/demo}
 # a portal left running by an earlier demo
 [ -f "$D/web.pid" ] && sh scripts/web-demo.sh stop
 rm -rf "$D"

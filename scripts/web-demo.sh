@@ -10,15 +10,18 @@
 #	http://127.0.0.1:$PORT, PORT default 8080), starts casemail-web in
 #	the background (pid in var/demo/web.pid, log in var/demo/web.log),
 #	sends the queued notices (casemail-send --once into the outbox) and
-#	prints the portal URL with a fresh login link from the newest victim
-#	notice, to open in a browser. The notices carry the public
+#	prints the portal URL with a login link that still works, to open
+#	in a browser: the newest victim notice's or, when the demo has used
+#	that one already, a fresh one asked of the portal as the victim
+#	would ask on the "link expired" page (POST /fresh), then sent. The notices carry the public
 #	https://portal.example.org address; a TLS proxy would map it to the
 #	portal, here the script does.
 #	stop: SIGTERM to the recorded pid, then removes the pid file.
+#	DEMO_DIR (default ./var/demo) is the demo's directory.
 set -eu
 BUILD=${BUILD:-build}
 BIN=$(pwd)/$BUILD
-D=$(pwd)/var/demo
+D=${DEMO_DIR:-$(pwd)/var/demo}
 PORT=${PORT:-8080}
 PIDF=$D/web.pid
 
@@ -59,13 +62,6 @@ portal_listen = 127.0.0.1:$PORT
 EOF
 "$BIN/casemail-web" -c "$D/web.conf" -f >"$D/web.log" 2>&1 &
 echo $! >"$PIDF"
-"$BIN/casemail-send" -c "$D/casemail.conf" --once >/dev/null 2>&1 || true
-TOK=""
-for f in $(ls -t "$D"/outbox/new/* 2>/dev/null); do
-	TOK=$(grep -oE 'https://portal.example.org/l/[A-Za-z0-9_-]+' "$f" |
-		head -1 | sed 's|.*/l/||')
-	[ -n "$TOK" ] && break
-done
 i=0
 while [ $i -lt 50 ] && ! grep -q 'listening on' "$D/web.log"; do
 	sleep 0.1
@@ -77,9 +73,49 @@ grep -q 'listening on' "$D/web.log" || {
 	stop
 	exit 1
 }
+
+# newest_link - the login token of the newest victim notice in the outbox
+newest_link() {
+	for f in $(ls -t "$D"/outbox/new/* 2>/dev/null); do
+		t=$(grep -oE 'https://portal.example.org/l/[A-Za-z0-9_-]+' "$f" |
+			head -1 | sed 's|.*/l/||')
+		[ -n "$t" ] && { echo "$t"; return 0; }
+	done
+	return 0
+}
+# valid TOKEN - the token can still sign in (given on stdin: a token
+# may begin with '-')
+valid() {
+	printf '%s\n' "$1" | "$BIN/casemail" -c "$D/casemail.conf" \
+		token check - >/dev/null 2>&1
+}
+
+"$BIN/casemail-send" -c "$D/casemail.conf" --once >/dev/null 2>&1 || true
+TOK=$(newest_link)
+if [ -n "$TOK" ] && ! valid "$TOK"; then
+	# make demo used that link already (a link works once): ask the
+	# portal for a fresh one, as the victim would on the "link
+	# expired" page, and send it
+	python3 - "http://127.0.0.1:$PORT" "$TOK" <<'PY' || true
+import http.cookiejar, re, sys, urllib.parse, urllib.request
+base, tok = sys.argv[1], sys.argv[2]
+op = urllib.request.build_opener(
+    urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+page = op.open(base + "/l/" + tok, timeout=10).read().decode()
+csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+body = urllib.parse.urlencode({"csrf": csrf, "token": tok}).encode()
+op.open(urllib.request.Request(base + "/fresh", data=body,
+                               headers={"Origin": base}),
+        timeout=10).read()
+PY
+	"$BIN/casemail-send" -c "$D/casemail.conf" --once >/dev/null 2>&1 ||
+		true
+	TOK=$(newest_link)
+	valid "$TOK" || TOK=""
+fi
 echo "portal: http://127.0.0.1:$PORT/ (log $D/web.log, stop with: sh scripts/web-demo.sh stop)"
 if [ -n "$TOK" ]; then
 	echo "sign in as the victim (the link works once): http://127.0.0.1:$PORT/l/$TOK"
 else
-	echo "no login link in the outbox: post an update and run this again"
+	echo "no working login link in the outbox: post an update and run this again"
 fi
