@@ -3689,3 +3689,47 @@ out:
 	done(s);
 	return ret;
 }
+
+/* ---- the portal's own columns ---- */
+
+/*
+ * cm_store_victim_set_prefs - write only the columns a portal form owns
+ * (each NULL or -1 in p left as it is), so that what another process
+ * wrote meanwhile (email_status and bounce_score from a bounce, an
+ * address from the command line) survives the form
+ */
+int
+cm_store_victim_set_prefs(struct cm_store *st, int64_t victim_id,
+			  const struct cm_victim_prefs *p,
+			  const char **error_r)
+{
+	static const char sql[] =
+		"UPDATE victims SET name = coalesce(?2, name),"
+		" channel = coalesce(?3, channel),"
+		" opted_in = coalesce(?4, opted_in),"
+		" discreet = coalesce(?5, discreet),"
+		" registered = coalesce(?6, registered) WHERE id = ?1";
+	const int flag[3] = { p->opted_in, p->discreet, p->registered };
+	sqlite3_stmt *s = NULL;
+	int ret, rc, i;
+
+	need_txn(st);
+	rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
+	if (rc != SQLITE_OK) {
+		ret = fail(st, rc, "victim preferences", error_r);
+		goto out;
+	}
+	bind_int(st, s, 1, victim_id);
+	bind_text(st, s, 2, p->name);
+	bind_text(st, s, 3, p->channel);
+	for (i = 0; i < 3; i++) {
+		if (flag[i] < 0)
+			note_bind(st, sqlite3_bind_null(s, 4 + i));
+		else
+			bind_int(st, s, 4 + i, flag[i] != 0);
+	}
+	ret = run_changed(st, s, "victim preferences", error_r);
+out:
+	sqlite3_finalize(s);
+	return ret;
+}
