@@ -10,8 +10,10 @@
  *	Pure functions with no server state, tested by
  *	tests/unit/test_web_form.c: application/x-www-form-urlencoded
  *	decoding (HTML 5's rules: '+' is a space, %XX a byte), the token
- *	segment of a path, the origin of a URL, the listen address, the
- *	clean-up of a typed message and a constant-time comparison.
+ *	segment of a path, the fixed name of a path's route (what logs and
+ *	the audit log may say of it), the origin of a URL, the listen
+ *	address and whether it is loopback, the clean-up of a typed
+ *	message and a constant-time comparison.
  *
  * SECURITY
  *	Everything here reads hostile input: decoded values must be valid
@@ -245,4 +247,43 @@ ct_equal(const char *a, const char *b)
 	for (size_t i = 0; i < n; i++)
 		d |= (unsigned char)(a[i] ^ b[i]);
 	return d == 0;
+}
+
+/* route_name - the fixed name of path's route, or "other" */
+const char *
+route_name(const char *path)
+{
+	static const char *const fixed[] = {
+		"/", "/case", "/case/message", "/register", "/settings",
+		"/logout", "/fresh", "/static/casemail.css",
+	};
+
+	if (path == NULL)
+		return "other";
+	for (size_t i = 0; i < CM_ARRAY_SIZE(fixed); i++)
+		if (strcmp(path, fixed[i]) == 0)
+			return fixed[i];
+	if (strncmp(path, "/l/", 3) == 0)
+		return "/l/-";
+	if (strncmp(path, "/unsubscribe/", 13) == 0)
+		return "/unsubscribe/-";
+	return "other";
+}
+
+/* listen_loopback - the listen address is 127.0.0.0/8 or ::1 */
+bool
+listen_loopback(const char *s)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = 0;
+
+	if (listen_parse(s, &ss, &len) < 0)
+		return false;
+	if (ss.ss_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)&ss)
+				      ->sin_addr.s_addr) >>
+			24) == 127;
+	return ss.ss_family == AF_INET6 &&
+	       IN6_IS_ADDR_LOOPBACK(
+		       &((const struct sockaddr_in6 *)&ss)->sin6_addr);
 }

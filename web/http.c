@@ -3,11 +3,11 @@
  *
  * SYNOPSIS
  *	struct MHD_Daemon *d = http_start(&w, &error);
- *	while (!stop) MHD_run_wait(d, 500), audit_flush(...);
+ *	while (!stop) http_run(&w, d, 250), audit_flush(...);
  *	http_stop(&d);
  *
  * DESCRIPTION
- *	The only file that includes microhttpd.h (R1). One thread, epoll,
+ *	The only file that includes microhttpd.h. One thread, epoll,
  *	driven by main.c's loop. Each request body is collected up to
  *	portal_max_body (a larger Content-Length is answered 413 before
  *	the body is read), turned into a struct req and answered with the
@@ -26,10 +26,23 @@
  *	libmicrohttpd's own errors go to the log as warnings. With -v each
  *	request is logged (method, path with tokens cut, status, client).
  *
+ *	Every connection is tracked from accept to close (on_conn): its
+ *	peer, and when its current request began. A request must arrive
+ *	whole in time: its head within HEAD_SECONDS of the connection or
+ *	of the previous answer, head and body within REQUEST_SECONDS. The
+ *	idle timeout alone would not do, since every byte restarts it; a
+ *	connection past its deadline is shut down at the next tick of the
+ *	event loop (http_run). At most CONN_PER_IP connections come from
+ *	one address at once (on_accept), except from loopback when
+ *	portal_trust_proxy says the peer is the proxy, which carries
+ *	everyone.
+ *
  * SECURITY
- *	The connection memory, the number of connections and the idle
- *	time of a connection are bounded. Paths carrying tokens are never
- *	logged whole.
+ *	The connection memory, the number of connections, those from one
+ *	address, the idle time of a connection and the time to send a
+ *	request are bounded, so a few slow clients (slowloris) cannot hold
+ *	every connection. The request log names the route, never the path
+ *	as sent: paths are attacker text and may carry tokens.
  */
 #include <arpa/inet.h>
 #include <limits.h>
@@ -38,6 +51,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
 
 #include <microhttpd.h>
 
@@ -46,6 +61,27 @@
 
 #define CONN_MEMORY (64 * 1024) /* bytes of headers and buffers */
 #define CONN_TIMEOUT 30         /* seconds a connection may idle */
+#define HEAD_SECONDS 10    /* to send a request's head */
+#define REQUEST_SECONDS 30 /* to send a request's head and body */
+#define CONN_PER_IP 16     /* connections from one address at once */
+
+/* where a connection's current request is */
+enum stage {
+	ST_HEAD,     /* waiting for the whole head */
+	ST_BODY,     /* head read, reading the body */
+	ST_ANSWERED, /* answer queued or being sent */
+	ST_CUT,      /* past its deadline, shut down */
+};
+
+/* struct hconn - one open connection (the socket context) */
+struct hconn {
+	struct hconn *prev, *next;
+	struct MHD_Connection *c;
+	unsigned char addr[16]; /* the peer's address, alen bytes */
+	size_t alen;
+	int64_t start_ms; /* the current request began (monotonic) */
+	enum stage stage;
+};
 
 static const char csp[] = "default-src 'none'; style-src 'self'; "
 			  "form-action 'self'; frame-ancestors 'none'; "
@@ -88,6 +124,158 @@ resp_cookie(struct resp *r, const char *fmt, ...)
 	va_start(ap, fmt);
 	r->cookie[r->ncookie++] = cm_xvasprintf(fmt, ap);
 	va_end(ap);
+}
+
+/* mono_ms - milliseconds on the monotonic clock */
+static int64_t
+mono_ms(void)
+{
+	struct timespec t;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/*
+ * peer_addr - the address bytes of sa into out (16 bytes), their number
+ * into *len_r, and whether it is a loopback address
+ */
+static bool
+peer_addr(const struct sockaddr *sa, unsigned char out[16], size_t *len_r)
+{
+	*len_r = 0;
+	if (sa == NULL)
+		return false;
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *a = (const void *)sa;
+
+		memcpy(out, &a->sin_addr, 4);
+		*len_r = 4;
+		return out[0] == 127;
+	}
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (const void *)sa;
+
+		memcpy(out, &a->sin6_addr, 16);
+		*len_r = 16;
+		return IN6_IS_ADDR_LOOPBACK(&a->sin6_addr);
+	}
+	return false;
+}
+
+/* conn_of - our record of connection c, or NULL */
+static struct hconn *
+conn_of(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci;
+
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return ci != NULL ? ci->socket_context : NULL;
+}
+
+/* set_stage - connection c's request is now at stage st */
+static void
+set_stage(struct MHD_Connection *c, enum stage st)
+{
+	struct hconn *h = conn_of(c);
+
+	if (h == NULL || h->stage == ST_CUT)
+		return;
+	if (st == ST_HEAD)
+		h->start_ms = mono_ms();
+	h->stage = st;
+}
+
+/*
+ * on_accept - libmicrohttpd's accept policy: refuse a connection from
+ * an address that has CONN_PER_IP open already (the proxy excepted)
+ */
+static enum MHD_Result
+on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+	struct web *w = cls;
+	unsigned char a[16];
+	size_t alen, n = 0;
+	bool loop;
+
+	(void)addrlen;
+	loop = peer_addr(addr, a, &alen);
+	if (alen == 0 || (loop && w->cfg->portal_trust_proxy))
+		return MHD_YES;
+	for (const struct hconn *h = w->conns; h != NULL; h = h->next)
+		if (h->alen == alen && memcmp(h->addr, a, alen) == 0 &&
+		    ++n >= CONN_PER_IP) {
+			cm_log_debug("httpd: refused a connection: %d open "
+				     "from one address",
+				     CONN_PER_IP);
+			return MHD_NO;
+		}
+	return MHD_YES;
+}
+
+/* on_conn - track a connection from accept to close */
+static void
+on_conn(void *cls, struct MHD_Connection *c, void **socket_context,
+	enum MHD_ConnectionNotificationCode code)
+{
+	struct web *w = cls;
+	const union MHD_ConnectionInfo *ci;
+	struct hconn *h = *socket_context;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		h = cm_xcalloc(1, sizeof(*h));
+		h->c = c;
+		ci = MHD_get_connection_info(
+			c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		(void)peer_addr(ci != NULL ? ci->client_addr : NULL, h->addr,
+				&h->alen);
+		h->start_ms = mono_ms();
+		h->stage = ST_HEAD;
+		h->next = w->conns;
+		if (w->conns != NULL)
+			w->conns->prev = h;
+		w->conns = h;
+		*socket_context = h;
+		return;
+	}
+	if (h == NULL)
+		return;
+	if (h->prev != NULL)
+		h->prev->next = h->next;
+	else
+		w->conns = h->next;
+	if (h->next != NULL)
+		h->next->prev = h->prev;
+	free(h);
+	*socket_context = NULL;
+}
+
+/* cut_late - shut down every connection whose request is overdue;
+ * libmicrohttpd then sees the end of the stream and closes it */
+static void
+cut_late(struct web *w)
+{
+	const union MHD_ConnectionInfo *ci;
+	int64_t now = mono_ms(), limit;
+
+	for (struct hconn *h = w->conns; h != NULL; h = h->next) {
+		if (h->stage == ST_HEAD)
+			limit = HEAD_SECONDS * 1000;
+		else if (h->stage == ST_BODY)
+			limit = REQUEST_SECONDS * 1000;
+		else
+			continue;
+		if (now - h->start_ms < limit)
+			continue;
+		ci = MHD_get_connection_info(h->c,
+					     MHD_CONNECTION_INFO_CONNECTION_FD);
+		if (ci != NULL)
+			(void)shutdown(ci->connect_fd, SHUT_RDWR);
+		h->stage = ST_CUT;
+		cm_log_debug("httpd: closed a connection that took over "
+			     "%ld s to send its request",
+			     (long)(limit / 1000));
+	}
 }
 
 /* client_ip - the peer's address, or the last X-Forwarded-For entry
@@ -137,17 +325,6 @@ client_ip(struct web *w, struct MHD_Connection *c, char *buf, size_t size)
 	if (inet_pton(AF_INET, tmp, bin) == 1 ||
 	    inet_pton(AF_INET6, tmp, bin) == 1)
 		cm_strlcpy(buf, tmp, size);
-}
-
-/* log_path - the path for a log line, tokens cut */
-static const char *
-log_path(const char *path)
-{
-	if (strncmp(path, "/l/", 3) == 0)
-		return "/l/-";
-	if (strncmp(path, "/unsubscribe/", 13) == 0)
-		return "/unsubscribe/-";
-	return path;
 }
 
 /* send_resp - queue resp on c with every header */
@@ -227,13 +404,13 @@ answer(struct web *w, struct MHD_Connection *c, const char *url,
 	q.body_len = x->body.len;
 	route(w, &q, &r);
 	if (cm_log_flags() & CM_LOG_VERBOSE) {
-		char san[200];
+		char san[40];
 
-		cm_log_debug("method=%s path=%s status=%d ip=%s", method,
-			     cm_log_sanitize(san, sizeof(san), log_path(url),
-					     120),
-			     r.status, ip);
+		cm_log_debug("method=%s route=%s status=%d ip=%s",
+			     cm_log_sanitize(san, sizeof(san), method, 16),
+			     route_name(url), r.status, ip);
 	}
+	set_stage(c, ST_ANSWERED);
 	ret = send_resp(w, c, &r);
 	form_free(&q.form);
 	resp_free(&r);
@@ -253,6 +430,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 
 	(void)version;
 	if (x == NULL) {
+		set_stage(c, ST_BODY);
 		x = cm_xcalloc(1, sizeof(*x));
 		cm_buf_init(&x->body, (size_t)w->cfg->portal_max_body);
 		*ctx = x;
@@ -284,8 +462,8 @@ on_done(void *cls, struct MHD_Connection *c, void **ctx,
 	struct rctx *x = *ctx;
 
 	(void)cls;
-	(void)c;
 	(void)toe;
+	set_stage(c, ST_HEAD); /* the next request on this connection */
 	if (x == NULL)
 		return;
 	cm_buf_free(&x->body);
@@ -329,12 +507,13 @@ http_start(struct web *w, const char **error_r)
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	d = MHD_start_daemon(
-		flags, 0, NULL, NULL, on_request, w, MHD_OPTION_SOCK_ADDR,
+		flags, 0, on_accept, w, on_request, w, MHD_OPTION_SOCK_ADDR,
 		(struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT,
 		(unsigned int)w->cfg->portal_connections,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)CONN_TIMEOUT,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
 		MHD_OPTION_NOTIFY_COMPLETED, on_done, w,
+		MHD_OPTION_NOTIFY_CONNECTION, on_conn, w,
 		MHD_OPTION_EXTERNAL_LOGGER, on_log, w, MHD_OPTION_END);
 	if (d == NULL) {
 		(void)snprintf(err, sizeof(err), "cannot listen on %s",
@@ -344,11 +523,15 @@ http_start(struct web *w, const char **error_r)
 	return d;
 }
 
-/* http_run - serve for at most ms milliseconds; -1 on failure */
+/* http_run - serve for at most ms milliseconds, then cut overdue
+ * requests; -1 on failure */
 int
-http_run(struct MHD_Daemon *d, long ms)
+http_run(struct web *w, struct MHD_Daemon *d, long ms)
 {
-	return MHD_run_wait(d, (int32_t)ms) == MHD_YES ? 0 : -1;
+	if (MHD_run_wait(d, (int32_t)ms) != MHD_YES)
+		return -1;
+	cut_late(w);
+	return 0;
 }
 
 /* http_stop - close the socket and every connection */

@@ -20,7 +20,10 @@
  *	Exit 0 after a signal (queued audit rows written first), 1 when
  *	the configuration, the secret, the store or the address is
  *	unusable, 64 for a bad command line. One line at start names the
- *	address and the portal URL.
+ *	address and the portal URL; a warning follows when the address is
+ *	loopback (where a local TLS proxy connects from) and
+ *	portal_trust_proxy is off, since every client would then share
+ *	the proxy's address and its limits.
  *
  * SECURITY
  *	The secret file must be mode 0600 (cm_secret_load refuses
@@ -70,7 +73,7 @@ serve(struct web *w, struct MHD_Daemon *d)
 	int ret = 0;
 
 	while (!stop_flag) {
-		if (http_run(d, TICK_MS) < 0) {
+		if (http_run(w, d, TICK_MS) < 0) {
 			cm_log_err("httpd: the event loop failed");
 			ret = -1;
 			break;
@@ -174,6 +177,15 @@ main(int argc, char **argv)
 	}
 	cm_log_info("listening on %s for %s", cfg->portal_listen,
 		    cfg->portal_url);
+	if (!cfg->portal_trust_proxy && listen_loopback(cfg->portal_listen))
+		cm_log_warnx("portal_listen %s is a loopback address but "
+			     "portal_trust_proxy = no: behind a proxy on "
+			     "this host every client has the proxy's "
+			     "address, one portal_rate_ip counter and one "
+			     "per-address connection limit for all; set "
+			     "portal_trust_proxy = yes when a local proxy "
+			     "forwards to the portal",
+			     cfg->portal_listen);
 	if (serve(&w, d) == 0)
 		ret = 0;
 	cm_log_info("stopped");

@@ -4,7 +4,7 @@
  * SYNOPSIS
  *	page_begin(&r->body, w, "Your case", true);
  *	put_esc(&r->body, officer_name);
- *	page_end(&r->body);
+ *	page_end(&r->body, w);
  *
  * DESCRIPTION
  *	Server-rendered HTML 5 that works without JavaScript: one column,
@@ -14,6 +14,11 @@
  *	is no inline style anywhere). Colours pass WCAG AA contrast (text
  *	#1b1b1b on white, 16.6:1; white on #1d3557, 12.2:1; links
  *	#1a4f8b, 8.6:1); focus is shown with a thick outline.
+ *
+ *	A discreet victim (one who asked for notices that do not say who
+ *	sends them or why) gets the same discretion here: discreet_name
+ *	instead of the force's name in titles and the header, and a
+ *	footer that mentions neither the police nor a crime.
  *
  * SECURITY
  *	Every piece of data goes through put_esc (cm_html_escape: & < > "
@@ -121,6 +126,9 @@ void
 page_begin(struct cm_buf *b, const struct web *w, const char *title,
 	   bool signed_in)
 {
+	const char *name = w->discreet ? w->cfg->discreet_name
+				       : w->cfg->force_name;
+
 	(void)cm_buf_puts(b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
 			     "<meta charset=\"utf-8\">\n"
 			     "<meta name=\"viewport\" content=\"width="
@@ -129,29 +137,34 @@ page_begin(struct cm_buf *b, const struct web *w, const char *title,
 			     "\n<title>");
 	put_esc(b, title);
 	(void)cm_buf_puts(b, " - ");
-	put_esc(b, w->cfg->force_name);
+	put_esc(b, name);
 	(void)cm_buf_puts(b, "</title>\n<link rel=\"stylesheet\" "
 			     "href=\"/static/casemail.css\">\n</head>\n"
 			     "<body>\n<a class=\"skip\" href=\"#main\">Skip "
 			     "to the content</a>\n<header><div class=\"bar\">"
 			     "<p>");
-	put_esc(b, w->cfg->force_name);
+	put_esc(b, name);
 	(void)cm_buf_puts(b, "</p>");
 	if (signed_in)
-		(void)cm_buf_puts(b, "<nav aria-label=\"Account\"><a "
-				     "href=\"/case\">Your case</a><a "
-				     "href=\"/settings\">Settings</a></nav>");
+		(void)cm_buf_printf(b, "<nav aria-label=\"Account\"><a "
+				       "href=\"/case\">%s</a><a "
+				       "href=\"/settings\">Settings</a></nav>",
+				    w->discreet ? "Messages" : "Your case");
 	(void)cm_buf_puts(b, "</div></header>\n<main id=\"main\">\n");
 }
 
-/* page_end - close main, the footer, the document */
+/* page_end - close main, the footer (plain words when discreet), the
+ * document */
 void
-page_end(struct cm_buf *b)
+page_end(struct cm_buf *b, const struct web *w)
 {
-	(void)cm_buf_puts(b, "</main>\n<footer><p>This service is for "
-			     "people who reported a crime. If you are in "
-			     "danger, call 999.</p></footer>\n</body>\n"
-			     "</html>\n");
+	(void)cm_buf_printf(b, "</main>\n<footer><p>%s</p></footer>\n"
+			       "</body>\n</html>\n",
+			    w->discreet
+				    ? "In an emergency, call 999."
+				    : "This service is for people who "
+				      "reported a crime. If you are in "
+				      "danger, call 999.");
 }
 
 /* page_error - a complete error page */
@@ -167,5 +180,5 @@ page_error(struct resp *r, const struct web *w, int status,
 	(void)cm_buf_puts(&r->body, "</h1>\n<p>");
 	put_esc(&r->body, text);
 	(void)cm_buf_puts(&r->body, "</p>\n");
-	page_end(&r->body);
+	page_end(&r->body, w);
 }

@@ -34,21 +34,34 @@
  *	source "web".
  *
  *	Limits: portal_rate_ip requests a minute per client address,
- *	portal_rate_token views or tries of one link an hour,
+ *	portal_rate_token tries (POSTs) of one link an hour, never views,
+ *	since mail scanners fetch links and must not lock them,
  *	portal_rate_fresh fresh links per victim a day (counters in
- *	memory), portal_max_body bytes of body, portal_max_message bytes
- *	of message, WEB_MAX_FIELDS fields.
+ *	memory), WEB_POST_LIMIT messages per victim in any
+ *	WEB_POST_WINDOW seconds (counted in the thread itself, since each
+ *	one notifies the officer), portal_max_body bytes of body,
+ *	portal_max_message bytes of message, WEB_MAX_FIELDS fields.
+ *
+ *	A discreet victim's pages, like their notices, name discreet_name
+ *	instead of the force and use plain words: messages, not the case
+ *	and the officer. Pages reached with a link (sign-in, expired link,
+ *	fresh link, unsubscribe) are discreet when the link's victim is.
  *
  * DIAGNOSTICS
  *	Store trouble: 503 with Retry-After (busy, locked) or 500, logged
- *	once. Refusals (CSRF, expired session) are audited as
- *	"web.refused".
+ *	once. Refusals (CSRF, expired session, too many messages) are
+ *	audited as "web.refused" with fixed fields first: the reason and
+ *	the route (route_name: never the path as sent, which is attacker
+ *	text), then the client address.
  *
  * SECURITY
  *	Every form carries a CSRF token; a POST whose Origin header is not
  *	portal_url's origin is refused. RFC 8058 one-click unsubscribe is
  *	the exception by design (mail providers post it without cookies):
- *	its key is a MAC'd reply key, which only our notices carry.
+ *	its key is a MAC'd unsubscribe key, which only our notices carry
+ *	and which can do nothing else. A reply key (the Reply-To that
+ *	posts mail as the victim) is refused there, so a URL, which ends
+ *	up in logs and history, never carries that credential.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -64,6 +77,8 @@
 #include "web.h"
 
 #define NAME_MAX_BYTES 200
+#define WEB_POST_LIMIT 10     /* messages a victim may post ... */
+#define WEB_POST_WINDOW 3600  /* ... in this many seconds */
 
 /* ---- small helpers ---- */
 
@@ -180,11 +195,24 @@ refused(struct web *w, struct req *q, struct resp *r, int status,
 {
 	char d[160];
 
-	detail(d, sizeof(d), "path=%s reason=%s ip=%s",
-	       strncmp(q->path, "/l/", 3) == 0 ? "/l/-" : q->path, why,
-	       q->ip);
+	detail(d, sizeof(d), "reason=%s route=%s ip=%s", why,
+	       route_name(q->path), q->ip);
 	audit_view(w, "web:anon", "web.refused", NULL, d, cm_now());
 	page_error(r, w, status, title, text);
+}
+
+/* discreet_for - the pages are discreet when victim_id asked for
+ * discreet notices (an unknown victim, or store trouble: not) */
+static void
+discreet_for(struct web *w, int64_t victim_id)
+{
+	struct cm_victim v = { 0 };
+	const char *err = NULL;
+
+	if (victim_id != 0 &&
+	    cm_store_victim_get(w->st, victim_id, &v, &err) == 0)
+		w->discreet = v.discreet;
+	cm_victim_clear(&v);
 }
 
 /* ---- the session and what it may see ---- */
@@ -252,6 +280,7 @@ signed_in(struct web *w, struct req *q, struct resp *r, bool post,
 		fail_store(w, r, rc, "victim", err);
 		return false;
 	}
+	w->discreet = u->v.discreet;
 	return true;
 }
 
@@ -374,7 +403,7 @@ h_home(struct web *w, struct req *q, struct resp *r, int64_t now)
 			  "about your case. Each link works once.</p>\n"
 			  "<p>If the link has expired, open it anyway: you "
 			  "can ask for a new one there.</p>\n");
-	page_end(&r->body);
+	page_end(&r->body, w);
 }
 
 /* dead_link - the page for a link that cannot sign in */
@@ -400,7 +429,7 @@ dead_link(struct web *w, struct req *q, struct resp *r, int status,
 	put_hidden(&r->body, "token", tok);
 	(void)cm_buf_puts(&r->body, "<button type=\"submit\">Send me a new "
 				    "link</button>\n</form>\n");
-	page_end(&r->body);
+	page_end(&r->body, w);
 }
 
 /* h_link_get - GET /l/TOKEN: show, never use */
@@ -409,11 +438,12 @@ h_link_get(struct web *w, struct req *q, struct resp *r, const char *tok,
 	   int64_t now)
 {
 	struct cm_login_info in;
-	enum cm_login_state state;
+	enum cm_login_state state = CM_LOGIN_UNKNOWN;
 	const char *err = NULL;
 	char csrf[WEB_CSRF_LEN + 1], ref[CM_MAX_REF + 1], d[160];
 	int rc;
 
+	memset(&in, 0, sizeof(in));
 	rc = cm_login_check(w->st, w->secret, tok, now, &state, &in, &err);
 	if (rc == 0 && state != CM_LOGIN_UNKNOWN)
 		rc = case_ref(w, in.case_id, ref, sizeof(ref), &err);
@@ -426,14 +456,17 @@ h_link_get(struct web *w, struct req *q, struct resp *r, const char *tok,
 	detail(d, sizeof(d), "page=link token=%lld state=%s ip=%s",
 	       (long long)in.token_id, cm_login_state_name(state), q->ip);
 	audit_view(w, "web:anon", "web.view", ref[0] ? ref : NULL, d, now);
+	if (state != CM_LOGIN_UNKNOWN)
+		discreet_for(w, in.victim_id);
 	if (state != CM_LOGIN_VALID) {
 		dead_link(w, q, r, 200, tok);
 		return;
 	}
 	pre_csrf(w, q, r, csrf);
 	page_begin(&r->body, w, "Sign in", false);
+	(void)cm_buf_printf(&r->body, "<h1>Sign in to see your %s</h1>\n",
+			    w->discreet ? "messages" : "case");
 	(void)cm_buf_puts(&r->body,
-			  "<h1>Sign in to see your case</h1>\n"
 			  "<p>This link signs you in once. Press the button "
 			  "to continue.</p>\n"
 			  "<form method=\"post\" action=\"/l/");
@@ -442,7 +475,7 @@ h_link_get(struct web *w, struct req *q, struct resp *r, const char *tok,
 	put_hidden(&r->body, "csrf", csrf);
 	(void)cm_buf_puts(&r->body, "<button type=\"submit\">Sign in"
 				    "</button>\n</form>\n");
-	page_end(&r->body);
+	page_end(&r->body, w);
 }
 
 /* pre_checked - the pre-session CSRF token of a sign-in form matches */
@@ -468,6 +501,8 @@ h_link_post(struct web *w, struct req *q, struct resp *r, const char *tok,
 	int64_t session_id = 0;
 	int rc;
 
+	memset(&in, 0, sizeof(in));
+	memset(&old, 0, sizeof(old));
 	if (!pre_checked(w, q)) {
 		refused(w, q, r, 403, "csrf", "This form has expired",
 			"Open the link from your email again and press the "
@@ -514,6 +549,8 @@ h_link_post(struct web *w, struct req *q, struct resp *r, const char *tok,
 		goto out;
 	}
 	if (state != CM_LOGIN_VALID) {
+		if (state != CM_LOGIN_UNKNOWN)
+			discreet_for(w, in.victim_id);
 		dead_link(w, q, r, 403, tok);
 		goto out;
 	}
@@ -578,6 +615,8 @@ h_fresh(struct web *w, struct req *q, struct resp *r, int64_t now)
 		fail_store(w, r, rc, "fresh link", err);
 		goto out;
 	}
+	if (state != CM_LOGIN_UNKNOWN)
+		w->discreet = v.discreet;
 	if (state != CM_LOGIN_UNKNOWN && wants_fresh(&v, &why)) {
 		(void)snprintf(vid, sizeof(vid), "%lld", (long long)v.id);
 		if (!rate_hit(w->rate, "fresh", vid, w->cfg->portal_rate_fresh,
@@ -619,9 +658,9 @@ h_fresh(struct web *w, struct req *q, struct resp *r, int64_t now)
 			  "<p>If we have an email address for you, we have "
 			  "sent a new sign-in link to it. It can take a few "
 			  "minutes to arrive.</p>\n"
-			  "<p>If nothing arrives, contact the officer "
-			  "dealing with your case.</p>\n");
-	page_end(&r->body);
+			  "<p>If nothing arrives, get in touch with the "
+			  "person who has been dealing with you.</p>\n");
+	page_end(&r->body, w);
 out:
 	cm_victim_clear(&v);
 }
@@ -676,8 +715,9 @@ put_channels(struct cm_buf *b, const struct cm_victim *v)
 	(void)cm_buf_printf(b, "</fieldset>\n<fieldset>\n<legend>Discreet "
 			       "notices</legend>\n<label><input "
 			       "type=\"checkbox\" name=\"discreet\" "
-			       "value=\"1\"%s> Send notices that do not "
-			       "mention the police or a crime</label>\n"
+			       "value=\"1\"%s> Keep notices and these pages "
+			       "plain: they will not say who sends them or "
+			       "what they are about</label>\n"
 			       "</fieldset>\n",
 			    v->discreet ? " checked" : "");
 }
@@ -715,7 +755,7 @@ register_page(struct web *w, struct resp *r, const struct who *u,
 	put_channels(&r->body, &u->v);
 	(void)cm_buf_puts(&r->body, "<button type=\"submit\">Register"
 				    "</button>\n</form>\n");
-	page_end(&r->body);
+	page_end(&r->body, w);
 }
 
 /* h_register_get - GET /register */
@@ -741,10 +781,15 @@ name_ok(const char *s)
 	return n > 0 && n <= NAME_MAX_BYTES && strpbrk(s, "\r\n\t") == NULL;
 }
 
-/* save_victim - write u->v back with an audit row; 0 or answered */
+/*
+ * save_prefs - write what the form owns (p) in one transaction with an
+ * audit row; the rest of the victim's row is left as it is now, not as
+ * it was read before the transaction. 0, or -1 with r answered.
+ */
 static int
-save_victim(struct web *w, struct req *q, struct resp *r,
-	    const struct who *u, const char *action)
+save_prefs(struct web *w, struct req *q, struct resp *r,
+	   const struct who *u, const struct cm_victim_prefs *p,
+	   const char *action)
 {
 	const char *err = NULL;
 	char d[200];
@@ -752,11 +797,11 @@ save_victim(struct web *w, struct req *q, struct resp *r,
 
 	detail(d, sizeof(d), "victim=%lld channel=%s opted_in=%s "
 			     "discreet=%s ip=%s",
-	       (long long)u->v.id, u->v.channel,
-	       u->v.opted_in ? "yes" : "no", u->v.discreet ? "yes" : "no",
-	       q->ip);
+	       (long long)u->v.id, p->channel != NULL ? p->channel : "-",
+	       p->opted_in < 0 ? "-" : p->opted_in ? "yes" : "no",
+	       p->discreet < 0 ? "-" : p->discreet ? "yes" : "no", q->ip);
 	if ((rc = begin_write(w, &err)) < 0 ||
-	    (rc = cm_store_victim_update(w->st, &u->v, &err)) < 0 ||
+	    (rc = cm_store_victim_set_prefs(w->st, u->v.id, p, &err)) < 0 ||
 	    (rc = cm_store_audit(w->st, u->s.actor, action, u->c.ref, d,
 				 &err)) < 0 ||
 	    (rc = commit_write(w, &err)) < 0) {
@@ -772,6 +817,7 @@ h_register_post(struct web *w, struct req *q, struct resp *r, int64_t now)
 {
 	const char *ch = form_get(&q->form, "channel");
 	const char *nm = form_get(&q->form, "name");
+	struct cm_victim_prefs p;
 	struct who u;
 	char *name = NULL;
 
@@ -788,14 +834,13 @@ h_register_post(struct web *w, struct req *q, struct resp *r, int64_t now)
 					"updates.");
 		goto out;
 	}
-	free(u.v.name);
-	u.v.name = name;
-	name = NULL;
-	free(u.v.channel);
-	u.v.channel = cm_xstrdup(ch);
-	u.v.discreet = form_get(&q->form, "discreet") != NULL;
-	u.v.registered = true;
-	if (save_victim(w, q, r, &u, "web.register") == 0)
+	memset(&p, 0, sizeof(p));
+	p.name = name;
+	p.channel = ch;
+	p.opted_in = -1;
+	p.discreet = form_get(&q->form, "discreet") != NULL;
+	p.registered = 1;
+	if (save_prefs(w, q, r, &u, &p, "web.register") == 0)
 		redirect(r, "/case");
 out:
 	free(name);
@@ -901,6 +946,7 @@ h_case(struct web *w, struct req *q, struct resp *r, int64_t now)
 	const char *err = NULL;
 	char *oic = NULL, *name = NULL;
 	int64_t name_of = -1, dv = 0;
+	bool show_officer;
 	int rc;
 
 	memset(&u, 0, sizeof(u));
@@ -913,22 +959,25 @@ h_case(struct web *w, struct req *q, struct resp *r, int64_t now)
 		goto out;
 	}
 	t.victim_id = u.v.id;
+	show_officer = w->cfg->portal_show_officer && !u.v.discreet;
 	rc = cm_store_thread(w->st, u.c.id, collect_msg, &t, &err);
-	if (rc == 0 && w->cfg->portal_show_officer)
+	if (rc == 0 && show_officer)
 		rc = officer_name(w, u.c.oic_id, &oic, &err);
 	if (rc < 0) {
 		fail_store(w, r, rc, "thread", err);
 		goto out;
 	}
 	view(w, q, &u, "case", now);
-	page_begin(b, w, "Your case", true);
-	(void)cm_buf_puts(b, "<h1>Your case</h1>\n");
+	page_begin(b, w, u.v.discreet ? "Your messages" : "Your case", true);
+	(void)cm_buf_printf(b, "<h1>Your %s</h1>\n",
+			    u.v.discreet ? "messages" : "case");
 	if (q->done)
-		(void)cm_buf_puts(b, "<div class=\"notice\" role=\"status\">"
-				     "<p>Your message has been sent to the "
-				     "officer.</p></div>\n");
-	(void)cm_buf_puts(b, "<dl class=\"facts\">\n<dt>Case reference</dt>"
-			     "<dd>");
+		(void)cm_buf_printf(b, "<div class=\"notice\" role=\"status\">"
+				       "<p>Your message has been sent%s.</p>"
+				       "</div>\n",
+				    u.v.discreet ? "" : " to the officer");
+	(void)cm_buf_printf(b, "<dl class=\"facts\">\n<dt>%s</dt><dd>",
+			    u.v.discreet ? "Reference" : "Case reference");
 	put_esc(b, u.c.ref);
 	(void)cm_buf_printf(b, "</dd>\n<dt>Status</dt><dd>%s</dd>\n",
 			    strcmp(u.c.status, "closed") == 0 ? "Closed"
@@ -950,7 +999,7 @@ h_case(struct web *w, struct req *q, struct resp *r, int64_t now)
 			free(name);
 			name = NULL;
 			name_of = m->officer_id;
-			if (w->cfg->portal_show_officer &&
+			if (show_officer &&
 			    (rc = officer_name(w, m->officer_id, &name,
 					       &err)) < 0) {
 				fail_store(w, r, rc, "officer", err);
@@ -962,6 +1011,8 @@ h_case(struct web *w, struct req *q, struct resp *r, int64_t now)
 				    m->mine ? " class=\"mine\"" : "");
 		if (m->mine) {
 			(void)cm_buf_puts(b, "From you");
+		} else if (u.v.discreet) {
+			(void)cm_buf_puts(b, "To you");
 		} else {
 			(void)cm_buf_puts(b, "From ");
 			put_esc(b, name != NULL ? name : "the police");
@@ -974,21 +1025,25 @@ h_case(struct web *w, struct req *q, struct resp *r, int64_t now)
 	}
 	if (t.n > 0)
 		(void)cm_buf_puts(b, "</ol>\n");
-	(void)cm_buf_puts(b, "<h2 id=\"write\">Write to the officer</h2>\n"
-			     "<form method=\"post\" action=\"/case/message\">"
-			     "\n");
+	(void)cm_buf_printf(b, "<h2 id=\"write\">%s</h2>\n"
+			       "<form method=\"post\" "
+			       "action=\"/case/message\">\n",
+			    u.v.discreet ? "Write a reply"
+					 : "Write to the officer");
 	put_hidden(b, "csrf", u.s.csrf);
 	(void)cm_buf_printf(b, "<label for=\"text\">Your message</label>\n"
-			       "<p class=\"hint\" id=\"text-hint\">The "
-			       "officer dealing with your case will be "
-			       "told. In an emergency, call 999.</p>\n"
+			       "<p class=\"hint\" id=\"text-hint\">%s In "
+			       "an emergency, call 999.</p>\n"
 			       "<textarea id=\"text\" name=\"text\" "
 			       "rows=\"6\" required maxlength=\"%ld\" "
 			       "aria-describedby=\"text-hint\"></textarea>\n"
 			       "<button type=\"submit\">Send message"
 			       "</button>\n</form>\n",
+			    u.v.discreet ? "We will be told when it arrives."
+					 : "The officer dealing with your "
+					   "case will be told.",
 			    w->cfg->portal_max_message);
-	page_end(b);
+	page_end(b, w);
 	if (!q->done && dv != 0)
 		case_keep(w, &u, r, dv);
 out:
@@ -996,6 +1051,65 @@ out:
 	free(oic);
 	thread_free(&t);
 	who_clear(&u);
+}
+
+/* struct recent - a victim's portal messages within the post window */
+struct recent {
+	int64_t victim_id, since, oldest;
+	long n;
+};
+
+/* count_recent - count a message of this victim from the portal since
+ * the start of the window, and remember the oldest */
+static int
+count_recent(const struct cm_message *m, void *ctx)
+{
+	struct recent *c = ctx;
+
+	if (strcmp(m->author, "victim") != 0 || m->victim_id != c->victim_id ||
+	    m->source == NULL || strcmp(m->source, "web") != 0 ||
+	    m->at <= c->since)
+		return 0;
+	if (c->n == 0 || m->at < c->oldest)
+		c->oldest = m->at;
+	c->n++;
+	return 0;
+}
+
+/*
+ * post_allowed - u may post one more message now: fewer than
+ * WEB_POST_LIMIT in the last WEB_POST_WINDOW seconds, counted in the
+ * thread (so a restart forgets nothing). Otherwise r holds a 429 page.
+ */
+static bool
+post_allowed(struct web *w, struct req *q, struct resp *r,
+	     const struct who *u, int64_t now)
+{
+	struct recent c = { u->v.id, now - WEB_POST_WINDOW, 0, 0 };
+	const char *err = NULL;
+	char d[96], text[200];
+	int rc;
+
+	rc = cm_store_thread(w->st, u->c.id, count_recent, &c, &err);
+	if (rc < 0) {
+		fail_store(w, r, rc, "post limit", err);
+		return false;
+	}
+	if (c.n < WEB_POST_LIMIT)
+		return true;
+	detail(d, sizeof(d), "reason=post-limit route=/case/message ip=%s",
+	       q->ip);
+	audit_view(w, u->s.actor, "web.refused", u->c.ref, d, now);
+	(void)snprintf(text, sizeof(text),
+		       "You have sent %d messages in the last hour, the most "
+		       "we take. Please wait a while before sending another. "
+		       "In an emergency, call 999.",
+		       WEB_POST_LIMIT);
+	page_error(r, w, 429, "Your message was not sent", text);
+	r->retry_after = c.oldest + WEB_POST_WINDOW - now;
+	if (r->retry_after < 1)
+		r->retry_after = 1;
+	return false;
 }
 
 /* h_message - POST /case/message: into the thread as a reply would */
@@ -1023,6 +1137,8 @@ h_message(struct web *w, struct req *q, struct resp *r, int64_t now)
 				     "shorten it.");
 		goto out;
 	}
+	if (!post_allowed(w, q, r, &u, now))
+		goto out;
 	memset(&p, 0, sizeof(p));
 	p.case_id = u.c.id;
 	p.victim_id = u.v.id;
@@ -1085,7 +1201,7 @@ h_settings_get(struct web *w, struct req *q, struct resp *r, int64_t now)
 	put_hidden(b, "csrf", u.s.csrf);
 	(void)cm_buf_puts(b, "<button type=\"submit\" class=\"secondary\">"
 			     "Sign out</button>\n</form>\n");
-	page_end(b);
+	page_end(b, w);
 out:
 	who_clear(&u);
 }
@@ -1095,6 +1211,7 @@ static void
 h_settings_post(struct web *w, struct req *q, struct resp *r, int64_t now)
 {
 	const char *ch = form_get(&q->form, "channel");
+	struct cm_victim_prefs p;
 	struct who u;
 
 	if (!signed_in(w, q, r, true, &u, now))
@@ -1105,12 +1222,13 @@ h_settings_post(struct web *w, struct req *q, struct resp *r, int64_t now)
 			   "updates.");
 		goto out;
 	}
-	free(u.v.channel);
-	u.v.channel = cm_xstrdup(ch);
-	u.v.discreet = form_get(&q->form, "discreet") != NULL;
-	if (u.v.email != NULL)
-		u.v.opted_in = form_get(&q->form, "email") != NULL;
-	if (save_victim(w, q, r, &u, "web.settings") == 0)
+	memset(&p, 0, sizeof(p));
+	p.channel = ch;
+	p.discreet = form_get(&q->form, "discreet") != NULL;
+	p.registered = -1;
+	p.opted_in = u.v.email == NULL ? -1
+				       : form_get(&q->form, "email") != NULL;
+	if (save_prefs(w, q, r, &u, &p, "web.settings") == 0)
 		redirect(r, "/settings?done=1");
 out:
 	who_clear(&u);
@@ -1142,7 +1260,7 @@ h_logout(struct web *w, struct req *q, struct resp *r, int64_t now)
 	(void)cm_buf_puts(&r->body, "<h1>You have signed out</h1>\n<p>To "
 				    "sign in again, use the link in the "
 				    "next email we send you.</p>\n");
-	page_end(&r->body);
+	page_end(&r->body, w);
 out:
 	who_clear(&u);
 }
@@ -1157,7 +1275,7 @@ unsub_victim(struct web *w, struct resp *r, const char *key,
 	const char *err = NULL;
 	int rc = CM_ENOENT;
 
-	if (cm_addr_reply_decode(w->secret, key, &vid, &cid) == 0)
+	if (cm_addr_unsub_decode(w->secret, key, &vid, &cid) == 0)
 		rc = cm_store_victim_get(w->st, vid, v, &err);
 	if (rc == 0 && v->case_id != cid)
 		rc = CM_ENOENT;
@@ -1172,6 +1290,7 @@ unsub_victim(struct web *w, struct resp *r, const char *key,
 		fail_store(w, r, rc, "unsubscribe", err);
 		return false;
 	}
+	w->discreet = v->discreet;
 	return true;
 }
 
@@ -1189,8 +1308,11 @@ h_unsub_get(struct web *w, struct req *q, struct resp *r, const char *key,
 	       (long long)v.id, q->ip);
 	audit_view(w, "web:anon", "web.view", ref, d, now);
 	page_begin(&r->body, w, "Stop emails", false);
+	(void)cm_buf_printf(&r->body, "<h1>Stop %s</h1>\n",
+			    v.discreet ? "these emails"
+				       : "emails about your case");
 	(void)cm_buf_puts(&r->body,
-			  "<h1>Stop emails about your case</h1>\n<p>You "
+			  "<p>You "
 			  "will no longer get notices by email. You can "
 			  "turn them on again in your settings after you "
 			  "sign in.</p>\n<form method=\"post\" action=\""
@@ -1200,7 +1322,7 @@ h_unsub_get(struct web *w, struct req *q, struct resp *r, const char *key,
 	put_hidden(&r->body, "List-Unsubscribe", "One-Click");
 	(void)cm_buf_puts(&r->body, "<button type=\"submit\">Stop emails"
 				    "</button>\n</form>\n");
-	page_end(&r->body);
+	page_end(&r->body, w);
 out:
 	cm_victim_clear(&v);
 }
@@ -1210,6 +1332,7 @@ static void
 h_unsub_post(struct web *w, struct req *q, struct resp *r, const char *key,
 	     int64_t now)
 {
+	struct cm_victim_prefs p;
 	struct cm_victim v = { 0 };
 	const char *err = NULL;
 	char ref[CM_MAX_REF + 1], d[128];
@@ -1227,9 +1350,12 @@ h_unsub_post(struct web *w, struct req *q, struct resp *r, const char *key,
 		goto out;
 	detail(d, sizeof(d), "victim=%lld via=one-click was=%s ip=%s",
 	       (long long)v.id, v.opted_in ? "in" : "out", q->ip);
-	v.opted_in = false;
+	memset(&p, 0, sizeof(p));
+	p.opted_in = 0;
+	p.discreet = -1;
+	p.registered = -1;
 	if ((rc = begin_write(w, &err)) < 0 ||
-	    (rc = cm_store_victim_update(w->st, &v, &err)) < 0 ||
+	    (rc = cm_store_victim_set_prefs(w->st, v.id, &p, &err)) < 0 ||
 	    (rc = cm_store_audit(w->st, "web", "victim.unsubscribe", ref, d,
 				 &err)) < 0 ||
 	    (rc = commit_write(w, &err)) < 0) {
@@ -1241,8 +1367,8 @@ h_unsub_post(struct web *w, struct req *q, struct resp *r, const char *key,
 	page_begin(&r->body, w, "Emails stopped", false);
 	(void)cm_buf_puts(&r->body, "<h1>You will no longer get emails"
 				    "</h1>\n<p>We will not send you "
-				    "notices about your case by email.</p>\n");
-	page_end(&r->body);
+				    "notices by email.</p>\n");
+	page_end(&r->body, w);
 out:
 	cm_victim_clear(&v);
 }
@@ -1270,6 +1396,7 @@ route(struct web *w, struct req *q, struct resp *r)
 	bool unsub = strncmp(q->path, "/unsubscribe/", 13) == 0;
 	char tok[WEB_MAX_PATH_TOKEN + 1];
 
+	w->discreet = false;
 	if (!rate_hit(w->rate, "ip", q->ip, w->cfg->portal_rate_ip, 60,
 		      now)) {
 		page_error(r, w, 429, "Too many requests",
@@ -1307,9 +1434,10 @@ route(struct web *w, struct req *q, struct resp *r)
 	}
 	if (path_token(q->path, "/l/", tok, sizeof(tok)) ||
 	    path_token(q->path, "/unsubscribe/", tok, sizeof(tok))) {
-		if (!unsub && !rate_hit(w->rate, "token", tok,
-					w->cfg->portal_rate_token, 3600,
-					now)) {
+		/* only a try counts: scanners GET and HEAD links freely */
+		if (!unsub && post &&
+		    !rate_hit(w->rate, "token", tok,
+			      w->cfg->portal_rate_token, 3600, now)) {
 			page_error(r, w, 429, "Too many attempts",
 				   "This link has been tried too often. "
 				   "Please wait an hour and try again.");

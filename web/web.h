@@ -92,6 +92,17 @@ char *text_clean(const char *s);
 /* ct_equal - constant-time comparison of two strings (length leaks) */
 bool ct_equal(const char *a, const char *b);
 
+/*
+ * route_name - the portal's name for path: the path itself for a fixed
+ * route ("/case"), "/l/-" and "/unsubscribe/-" for those with a token,
+ * "other" for anything else. A static string: what logs and the audit
+ * log may say of a path, which is attacker text.
+ */
+const char *route_name(const char *path);
+
+/* listen_loopback - portal_listen s is a loopback address */
+bool listen_loopback(const char *s);
+
 /* ---- rate.c: fixed-window counters ---- */
 
 struct rate;
@@ -140,6 +151,8 @@ struct page_cache {
 	size_t len;
 };
 
+struct hconn; /* http.c: one open connection */
+
 struct web {
 	const struct cm_config *cfg;
 	const struct cm_secret *secret;
@@ -153,6 +166,9 @@ struct web {
 	int64_t aq_since; /* when the oldest queued row was queued */
 	struct page_cache cache[WEB_CACHE];
 	uint64_t gen; /* bumped by every commit of ours but audit rows */
+	struct hconn *conns; /* open connections (http.c) */
+	bool discreet; /* this request's pages are for a discreet victim:
+			  set by the handler that knows, reset by route */
 };
 
 /* struct req - what a handler sees of a request (strings borrowed) */
@@ -241,18 +257,20 @@ int audit_flush(struct web *w, bool force, int64_t now);
 struct MHD_Daemon;
 /* http_start - listen on portal_listen; NULL with *error_r */
 struct MHD_Daemon *http_start(struct web *w, const char **error_r);
-/* http_run - serve for at most ms milliseconds; 0 or -1 */
-int http_run(struct MHD_Daemon *d, long ms);
+/* http_run - serve for at most ms milliseconds, then close the
+ * connections whose request is overdue; 0 or -1 */
+int http_run(struct web *w, struct MHD_Daemon *d, long ms);
 /* http_stop - close everything; sets *d to NULL */
 void http_stop(struct MHD_Daemon **d);
 
 /* ---- pages.c ---- */
 
-/* page_begin - the document head and the page header */
+/* page_begin - the document head and the page header: the force's
+ * name, or discreet_name and plain words when w->discreet */
 void page_begin(struct cm_buf *b, const struct web *w, const char *title,
 		bool signed_in);
 /* page_end - the footer and the end of the document */
-void page_end(struct cm_buf *b);
+void page_end(struct cm_buf *b, const struct web *w);
 /* put_esc - append s HTML-escaped */
 void put_esc(struct cm_buf *b, const char *s);
 /* put_hidden - a hidden input name=value, escaped */

@@ -28,6 +28,7 @@ ok "its victim" c victim add "$OTHER" --name "Other Person" \
 	--email other@example.net
 c update "$OTHER" --officer "$SL_OFFICER" \
 	--text "Other case: secret words" >/dev/null
+VID_O=$(printf '%s\n' "$OUT" | grep -oE '[0-9]+' | tail -1)
 update 1
 c update "$SL_REF" --officer "$SL_OFFICER" --internal \
 	--text "internal: do not show" >/dev/null
@@ -152,11 +153,11 @@ cj "$WEB_URL/register" -d "name=Jane+Doe&channel=email"
 is "register without CSRF: 403" "$CODE" 403
 cj "$WEB_URL/register" -d "csrf=$SCSRF&name=Jane+Doe&channel=sms"
 is "a channel without a number: 400" "$CODE" 400
-cj "$WEB_URL/register" -d "csrf=$SCSRF&name=Jane+Doe&channel=email&discreet=1"
+cj "$WEB_URL/register" -d "csrf=$SCSRF&name=Jane+Doe&channel=email"
 is "register: 303" "$CODE" 303
 is "registered in the store" \
 	"$(sql "SELECT registered || discreet || channel FROM victims WHERE id = $VID")" \
-	"11email"
+	"10email"
 cj "$WEB_URL/case"
 is "case page: 200" "$CODE" 200
 like "shows the reference" "$BODY" "<dd>$SL_REF</dd>"
@@ -167,6 +168,30 @@ unlike "nothing of the other case" "$BODY" "$OTHER|secret words"
 hget "$WEB_URL/case/$OTHER" -b "cmsid=$SID"
 is "no address for another case" "$CODE" 404
 unlike "and nothing of it" "$BODY" "secret words"
+
+# ---- officer messages addressed to one victim of the case ----
+# The other case gets a second victim, and an update for each alone.
+ok "a second victim on the other case" c victim add "$OTHER" \
+	--name "Bob Roe" --email bob@example.net
+VID_B=$(printf '%s\n' "$OUT" | grep -oE '[0-9]+' | tail -1)
+ok "an update for the first victim alone" c update "$OTHER" \
+	--officer "$SL_OFFICER" --victim "$VID_O" --text "for Other only"
+ok "an update for the second victim alone" c update "$OTHER" \
+	--officer "$SL_OFFICER" --victim "$VID_B" --text "for Bob only"
+ok "their notices go out" send --once
+FO=$(grep -l "To: Other Person" $(ls -t "$W"/outbox/new/*) | head -1)
+FB=$(grep -l "To: Bob Roe" $(ls -t "$W"/outbox/new/*) | head -1)
+ok "A signs in" web_signin "$(link_of "$FO")" "$W/jar-a"
+ok "A registers" web_register "$W/jar-a" "Other Person"
+ok "B signs in" web_signin "$(link_of "$FB")" "$W/jar-b"
+ok "B registers" web_register "$W/jar-b" "Bob Roe"
+BODY_A=$(curl -s --max-time 10 -b "$W/jar-a" "$WEB_URL/case")
+BODY_B=$(curl -s --max-time 10 -b "$W/jar-b" "$WEB_URL/case")
+like "A's page shows the update addressed to A" "$BODY_A" "for Other only"
+unlike "A's page hides the update addressed to B" "$BODY_A" "for Bob only"
+like "A's page shows the update to every victim" "$BODY_A" "secret words"
+like "B's page shows the update addressed to B" "$BODY_B" "for Bob only"
+unlike "B's page hides the update addressed to A" "$BODY_B" "for Other only"
 
 # ---- writing to the officer ----
 EVIL='Hi <script>alert(1)</script> "><img src=x onerror=alert(2)> '"'"'x'"'"
@@ -199,10 +224,10 @@ is "a body over portal_max_body: 413" "$CODE" 413
 n=0
 code=""
 while [ $n -lt 12 ]; do
-	code=$(curl -s -o /dev/null -w '%{http_code}' "$WEB_URL/l/$(printf 'z%.0s' $(seq 43))")
+	code=$(curl -s -o /dev/null -w '%{http_code}' -d "csrf=x" "$WEB_URL/l/$(printf 'z%.0s' $(seq 43))")
 	n=$((n + 1))
 done
-is "one link tried too often: 429" "$code" 429
+is "one link tried (POST) too often: 429" "$code" 429
 
 # ---- settings, unsubscribe, logout ----
 cj "$WEB_URL/settings"
@@ -216,6 +241,14 @@ is "GET changes nothing" "$(sql "SELECT opted_in FROM victims WHERE id = $VID")"
 hget "$WEB_URL/unsubscribe/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" \
 	-d "List-Unsubscribe=One-Click"
 is "forged unsubscribe key: 404" "$CODE" 404
+RKEY=$(c address reply "$SL_REF" "$VID" | grep -oE 'reply\+[a-z0-9]+' | sed 's/reply+//')
+like "a reply key for the victim" "$RKEY" '^[a-z0-9]{20,}$'
+unlike "the unsubscribe URL is not the reply key" "$UNSUB" "$RKEY"
+hget "$WEB_URL/unsubscribe/$RKEY"
+is "a reply key as unsubscribe key, GET: 404" "$CODE" 404
+hget "$WEB_URL/unsubscribe/$RKEY" -d "List-Unsubscribe=One-Click"
+is "a reply key as unsubscribe key, POST: 404" "$CODE" 404
+is "and nothing changed" "$(sql "SELECT opted_in FROM victims WHERE id = $VID")" 1
 hget "$WEB_URL$UNSUB" -d "List-Unsubscribe=One-Click"
 is "one-click unsubscribe POST: 200" "$CODE" 200
 is "opted out of email" "$(sql "SELECT opted_in FROM victims WHERE id = $VID")" 0

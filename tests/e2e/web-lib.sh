@@ -7,6 +7,9 @@
 #	web_conf [extra lines...]   # $WCONF: $CONF with the local portal_url
 #	web_start / web_stop        # casemail-web on $WEB_URL (127.0.0.1)
 #	link_of FILE                # the login token in a notice file
+#	web_signin TOKEN JAR        # press the sign-in button: a session in JAR
+#	web_csrf JAR PATH           # the CSRF token of the form at PATH
+#	web_register JAR NAME [F]   # register the signed-in victim
 #
 # DESCRIPTION
 #	The sender's configuration keeps portal_url https://portal.example.org
@@ -110,4 +113,29 @@ csrf_of() {
 # start with '-', which an argument could not)
 tcheck() {
 	printf '%s\n' "$1" | "$BIN/casemail" -c "$CONF" token check -
+}
+
+# web_signin TOKEN JAR - GET the sign-in page of TOKEN and press its
+# button with cookie jar JAR; true when a session started (303)
+web_signin() {
+	_b=$(curl -s --max-time 10 -c "$2" -b "$2" "$WEB_URL/l/$1")
+	_c=$(csrf_of "$_b")
+	_code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 \
+		-c "$2" -b "$2" -d "csrf=$_c" "$WEB_URL/l/$1")
+	[ "$_code" = 303 ]
+}
+
+# web_csrf JAR PATH - the session's CSRF token, from the form at PATH
+web_csrf() {
+	csrf_of "$(curl -s --max-time 10 -c "$1" -b "$1" "$WEB_URL$2")"
+}
+
+# web_register JAR NAME [FIELDS] - register the signed-in victim by
+# email (FIELDS: more form fields, e.g. "&discreet=1"); true on 303
+web_register() {
+	_c=$(web_csrf "$1" /register)
+	_code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 \
+		-c "$1" -b "$1" -d "csrf=$_c&channel=email${3:-}" \
+		--data-urlencode "name=$2" "$WEB_URL/register")
+	[ "$_code" = 303 ]
 }

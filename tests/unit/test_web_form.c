@@ -5,7 +5,9 @@
  *	Form decoding (a table of bodies and the fields they give, or
  *	their refusal: bad escapes, NUL, control bytes, invalid UTF-8, too
  *	many fields), the token segment of a path, the origin of a URL,
- *	listen addresses, message clean-up, constant-time comparison,
+ *	listen addresses (and which are loopback), route names (what a
+ *	log may say of a hostile path), message clean-up, constant-time
+ *	comparison,
  *	rate-limit windows, and CSRF tokens (bound to purpose and value,
  *	different under another secret, refused when missing or altered).
  */
@@ -170,6 +172,58 @@ test_origin_listen(void **state)
 	assert_int_equal(listen_parse("[::1:80", &ss, &len), -1);
 }
 
+/* test_route_name - what logs may say of a path: fixed names only */
+static void
+test_route_name(void **state)
+{
+	static const struct {
+		const char *path, *want;
+	} rows[] = {
+		{ "/", "/" },
+		{ "/case", "/case" },
+		{ "/case/message", "/case/message" },
+		{ "/register", "/register" },
+		{ "/settings", "/settings" },
+		{ "/logout", "/logout" },
+		{ "/fresh", "/fresh" },
+		{ "/static/casemail.css", "/static/casemail.css" },
+		{ "/l/abcDEF_-", "/l/-" },
+		{ "/l/\nip=1.2.3.4", "/l/-" },
+		{ "/unsubscribe/abc", "/unsubscribe/-" },
+		{ "/\nip=1.2.3.4\x1b[31m", "other" },
+		{ "/case ip=1.2.3.4", "other" },
+		{ "/case/", "other" },
+		{ "/CASE", "other" },
+		{ "", "other" },
+		{ NULL, "other" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < CM_ARRAY_SIZE(rows); i++)
+		if (strcmp(route_name(rows[i].path), rows[i].want) != 0)
+			fail_msg("row %zu: %s", i, route_name(rows[i].path));
+}
+
+/* test_listen_loopback - which listen addresses a local proxy uses */
+static void
+test_listen_loopback(void **state)
+{
+	static const struct {
+		const char *listen;
+		bool want;
+	} rows[] = {
+		{ "127.0.0.1:8080", true },  { "127.1.2.3:80", true },
+		{ "[::1]:8080", true },	     { "0.0.0.0:8080", false },
+		{ "192.0.2.1:80", false },   { "[::]:80", false },
+		{ "[2001:db8::1]:80", false }, { "localhost:80", false },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < CM_ARRAY_SIZE(rows); i++)
+		if (listen_loopback(rows[i].listen) != rows[i].want)
+			fail_msg("row %zu: %s", i, rows[i].listen);
+}
+
 /* test_text_equal - message clean-up and constant-time equality */
 static void
 test_text_equal(void **state)
@@ -274,6 +328,8 @@ main(void)
 		cmocka_unit_test(test_form_limits),
 		cmocka_unit_test(test_path_token),
 		cmocka_unit_test(test_origin_listen),
+		cmocka_unit_test(test_route_name),
+		cmocka_unit_test(test_listen_loopback),
 		cmocka_unit_test(test_text_equal),
 		cmocka_unit_test(test_rate),
 		cmocka_unit_test(test_csrf),
