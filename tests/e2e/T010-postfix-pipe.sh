@@ -3,9 +3,12 @@
 #
 # A private Postfix on loopback pipes the domain cases.example.org into
 # casemail-mda (user casemail, one recipient per delivery, soft_bounce).
-# Five messages go in over SMTP: a victim's reply to reply+KEY, an
-# officer's update to case+REF, an internal note to note+REF, a message
-# to a forged reply key and one to an unknown local part. Every one must
+# Six messages go in over SMTP: a victim's reply to reply+KEY, an
+# officer's update and an internal note to case+REF and note+REF that
+# the border (mx.police.example.org) vouched for with DKIM and DMARC
+# pass, the same update with a forged officer From and no such proof, a
+# message to a forged reply key and one to an unknown local part. Every
+# one must
 # leave the queue as "sent" (the mda exits 0 also for what it
 # quarantines: no bounce, no backscatter), land where it belongs and
 # queue the notices that follow from it.
@@ -15,7 +18,7 @@
 e2e_need_root
 e2e_need_jq
 cm_user_setup
-mkconf
+mkconf "trusted_authserv_ids = mx.police.example.org"
 cm_setup_case
 pf_start
 echo "# postfix on 127.0.0.1:$PF_PORT, maillog $PF_LOG"
@@ -39,7 +42,26 @@ On Fri, 27 Nov 2026 at 16:02, Example Police <casemail@$DOMAIN> wrote:
 > There is an update on your case. Please log in to read it.
 EOF
 
+BORDER="Authentication-Results: mx.police.example.org;
+	dkim=pass (2048-bit key) header.d=police.example.org header.s=s1;
+	dmarc=pass (p=reject dis=none) header.from=police.example.org
+Received: from mail.police.example.org (mail.police.example.org [192.0.2.7])
+	by mx.police.example.org (Postfix) with ESMTPS id 4Q2f0k5TZbz9sWf;
+	Sat, 28 Nov 2026 11:00:01 +0000"
+cat >"$M/forged-update.eml" <<EOF
+From: PC Smith <$OFFICER>
+To: case+$REF@$DOMAIN
+Subject: Update for the victim
+Date: Sat, 28 Nov 2026 11:05:00 +0000
+Message-ID: <t010-forged-update@evil.example>
+MIME-Version: 1.0
+Content-Type: text/plain; charset=utf-8
+
+Please call this number urgently about your case.
+EOF
+
 cat >"$M/update.eml" <<EOF
+$BORDER
 From: PC Smith <$OFFICER>
 To: case+$REF@$DOMAIN
 Subject: Update for the victim
@@ -52,6 +74,7 @@ We have recovered a bicycle matching your description.
 EOF
 
 cat >"$M/note.eml" <<EOF
+$BORDER
 From: PC Smith <$OFFICER>
 To: note+$REF@$DOMAIN
 Subject: CCTV
@@ -73,6 +96,8 @@ mkmsg "$M/unknown.eml" "Someone <someone@example.com>" \
 ok "smtp: victim reply accepted" pf_send "$VICTIM" "$RADDR" "$M/reply.eml"
 ok "smtp: officer update accepted" pf_send "$OFFICER" \
 	"case+$REF@$DOMAIN" "$M/update.eml"
+ok "smtp: forged officer update accepted" pf_send "$OFFICER" \
+	"case+$REF@$DOMAIN" "$M/forged-update.eml"
 ok "smtp: internal note accepted" pf_send "$OFFICER" \
 	"note+$REF@$DOMAIN" "$M/note.eml"
 ok "smtp: forged reply key accepted" pf_send mallory@example.com \
@@ -81,7 +106,7 @@ ok "smtp: unknown recipient accepted" pf_send someone@example.com \
 	"unknown@$DOMAIN" "$M/unknown.eml"
 
 ok "queue empties" pf_wait_queue_empty 60
-is "maillog: 5 deliveries status=sent" "$(pf_log_count 'status=sent')" 5
+is "maillog: 6 deliveries status=sent" "$(pf_log_count 'status=sent')" 6
 is "maillog: no status=bounced or SOFTBOUNCE" \
 	"$(pf_log_count 'status=(bounced|SOFTBOUNCE)')" 0
 is "maillog: no status=deferred" "$(pf_log_count 'status=deferred')" 0
@@ -118,7 +143,13 @@ is "officer update: visible to the victim" \
 is "officer update: posted" \
 	"$(one t010-update@police.example.org status)" posted
 
+is "officer update: to the case's one victim, placed by the case address" \
+	"$(one t010-update@police.example.org placement)" case_address
+is "forged officer update: held, not posted" \
+	"$(one t010-forged-update@evil.example status)" held
+
 is "note stored once" "$(count_mid "$TH" msgs t010-note@)" 1
+is "note: posted" "$(one t010-note@police.example.org status)" posted
 is "note: internal" "$(one t010-note@police.example.org visibility)" \
 	internal
 is "note: author officer" "$(one t010-note@police.example.org author)" \
@@ -139,7 +170,7 @@ like "quarantine keeps the Postfix queue id" \
 		"t010-unknown@example.com") | .queue_id] | first')" \
 	'^[0-9A-Za-z]{6,}$'
 is "stats: quarantine_held 2" "$(stat_value quarantine_held)" 2
-is "stats: messages 3" "$(stat_value messages)" 3
+is "stats: messages 4" "$(stat_value messages)" 4
 
 N=$(notices_json)
 is "a notice queued for the officer (victim reply)" \
@@ -148,7 +179,7 @@ is "a notice queued for the officer (victim reply)" \
 is "a notice queued for the victim (officer update)" \
 	"$(jqr "$N" '[notices[] | select(.kind == "update" and
 		.recipient == $v)] | length' --arg v "$VICTIM")" 1
-is "no notice for the note or the quarantined mail" \
+is "no notice for the note, the held or the quarantined mail" \
 	"$(jqr "$N" 'notices | length')" 2
 
 finish
