@@ -85,7 +85,6 @@ struct cm_config {
 				    when the peer is loopback */
 
 	/* incoming */
-	bool officer_require_auth; /* officers must pass DKIM/DMARC */
 	char *trusted_authserv_ids; /* space/comma separated list */
 	char *imap_password_file; /* --imap password, mode 0600 */
 	char *imap_ca_file;   /* extra CAs for the IMAP server; or NULL */
@@ -97,6 +96,8 @@ struct cm_config {
 	long child_timeout;   /* seconds the parsing child may take */
 	long child_memory;    /* bytes of address space for the child */
 	struct cm_limits limits;
+	char *obsolete; /* retired keys set in the file, as a warning's
+			   text ("key (line N): why; ..."), or NULL */
 };
 
 /*

@@ -12,8 +12,9 @@
  *	cm_config, and its bounds. Loading applies every default through
  *	the same code that parses the file, then reads the file, then runs
  *	check_config() for the values that depend on each other (mail_domain
- *	required, from_address computed, officer_require_auth needing
- *	trusted_authserv_ids).
+ *	required, from_address computed). Retired keys (the obsolete table)
+ *	are still accepted, so that an existing file keeps loading, and
+ *	ignored; cm_config_warnings names them.
  *
  *	Syntax: "key = value" lines. White space (blanks and tabs) around
  *	'=' and at both ends of a line is ignored. '#' starts a comment only
@@ -216,8 +217,6 @@ static const struct row rows[] = {
 	  0, 0, NULL },
 
 	/* incoming */
-	{ "officer_require_auth", CT_BOOL, "no", OFF(officer_require_auth),
-	  0, 0, 0, 0, NULL },
 	{ "trusted_authserv_ids", CT_STRING, "", OFF(trusted_authserv_ids),
 	  0, 0, 0, 0, NULL },
 	{ "imap_password_file", CT_PATH, NULL, OFF(imap_password_file), 0,
@@ -253,11 +252,26 @@ static const struct row rows[] = {
 
 #define N_ROWS CM_ARRAY_SIZE(rows)
 
+/*
+ * Retired keys: accepted with any value, so that a configuration
+ * written for an older casemail still loads, and ignored, with the
+ * reason cm_config_warnings gives.
+ */
+static const struct {
+	const char *name;
+	const char *why;
+} obsolete[] = {
+	{ "officer_require_auth",
+	  "officer mail to case+/note+ without an officer key always needs "
+	  "a DMARC or DKIM pass from a trusted_authserv_ids border" },
+};
+
 /* struct load - the state of one cm_config_load */
 struct load {
 	const char *path;      /* as given, for messages */
 	char *dir;             /* absolute directory of the file */
 	int line[N_ROWS];      /* where each key was set; 0: default */
+	int retired_line[CM_ARRAY_SIZE(obsolete)]; /* where set; 0: not */
 	struct cm_config *cfg;
 };
 
@@ -737,6 +751,39 @@ find_row(const char *name)
 }
 
 /*
+ * retired - is key an obsolete one: 1 when it is (its name and line are
+ * added to the warning text in st->cfg->obsolete), 0 when it is not,
+ * -1 with the error set when it was set before
+ */
+static int
+retired(struct load *st, const char *key, int lineno)
+{
+	char at[PATH_MAX + 16], *text;
+
+	for (size_t i = 0; i < CM_ARRAY_SIZE(obsolete); i++) {
+		if (strcmp(obsolete[i].name, key) != 0)
+			continue;
+		if (st->retired_line[i] != 0) {
+			set_error("%s: duplicate key '%s'",
+				  where(st, lineno, at, sizeof(at)), key);
+			return -1;
+		}
+		st->retired_line[i] = lineno;
+		text = cm_xasprintf("%s%s%s (line %d) is obsolete, ignored: "
+				    "%s",
+				    st->cfg->obsolete != NULL
+					    ? st->cfg->obsolete
+					    : "",
+				    st->cfg->obsolete != NULL ? "; " : "",
+				    key, lineno, obsolete[i].why);
+		free(st->cfg->obsolete);
+		st->cfg->obsolete = text;
+		return 1;
+	}
+	return 0;
+}
+
+/*
  * parse_line - one line (NUL-terminated, no newline, modified in
  * place). 0, or -1 with the error set.
  */
@@ -747,7 +794,7 @@ parse_line(struct load *st, char *line, int lineno)
 	char *key, *value, *eq;
 	size_t vlen;
 	long i;
-	int ret = -1;
+	int ret = -1, rc;
 
 	key = trim(line);
 	if (*key == '\0' || *key == '#') {
@@ -768,6 +815,10 @@ parse_line(struct load *st, char *line, int lineno)
 		goto out;
 	}
 	i = find_row(key);
+	if (i < 0 && (rc = retired(st, key, lineno)) != 0) {
+		ret = rc > 0 ? 0 : -1;
+		goto out;
+	}
 	if (i < 0) {
 		set_error("%s: unknown key '%s'",
 			  where(st, lineno, at, sizeof(at)), show(k, key));
@@ -932,8 +983,6 @@ static int
 check_config(struct load *st)
 {
 	struct cm_config *cfg = st->cfg;
-	char at[PATH_MAX + 16];
-	long auth = find_row("officer_require_auth");
 	int ret = -1;
 
 	if (cfg->mail_domain == NULL) {
@@ -947,13 +996,6 @@ check_config(struct load *st)
 		strcmp(cfg->portal_cookie_secure, "yes") == 0 ||
 		(strcmp(cfg->portal_cookie_secure, "auto") == 0 &&
 		 cm_str_has_prefix_ci(cfg->portal_url, "https://"));
-	if (cfg->officer_require_auth && !has_ids(cfg->trusted_authserv_ids)) {
-		set_error("%s: officer_require_auth = yes needs "
-			  "trusted_authserv_ids (the authserv-ids whose "
-			  "Authentication-Results to trust)",
-			  where(st, st->line[auth], at, sizeof(at)));
-		goto out;
-	}
 	ret = 0;
 out:
 	return ret;
@@ -1013,6 +1055,7 @@ cm_config_free(struct cm_config **cfg)
 			free(*(char **)(void *)((char *)*cfg +
 						 rows[i].offset));
 	}
+	free((*cfg)->obsolete);
 	free((*cfg)->path);
 	free(*cfg);
 	*cfg = NULL;
@@ -1041,6 +1084,8 @@ cm_config_warnings(const struct cm_config *cfg,
 		   "no trusted_authserv_ids: every officer mail to case+/note+ "
 		   "without an officer key will be held",
 		   ctx);
+	if (cfg->obsolete != NULL)
+		fn(CM_CW_OBSOLETE, cfg->obsolete, ctx);
 }
 
 /*

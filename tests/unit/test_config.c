@@ -53,8 +53,7 @@ static const char *const all_keys[] = {
 	"portal_session_max", "portal_rate_ip", "portal_rate_token",
 	"portal_rate_fresh", "portal_max_body", "portal_max_message",
 	"portal_connections", "portal_show_officer", "portal_trust_proxy",
-	"officer_require_auth", "trusted_authserv_ids",
-	"imap_password_file", "imap_ca_file", "imap_done_folder",
+	"trusted_authserv_ids", "imap_password_file", "imap_ca_file", "imap_done_folder",
 	"imap_quarantine_folder", "imap_starttls", "imap_allow_plain",
 	"mda_allow_root", "child_timeout", "child_memory",
 	"max_message_size",
@@ -215,12 +214,16 @@ static const struct load_case load_cases[] = {
 	  { "smtp_url", "smtps://user:***@mail.example:465", NULL } },
 	{ MD "smtp_url = smtp://relay@mail.example\n", NULL,
 	  { "smtp_url", "smtp://relay@mail.example", NULL } },
-	/* auth */
+	/* auth; officer_require_auth is retired: it loads, ignored */
 	{ MD "officer_require_auth = yes\n"
 	     "trusted_authserv_ids = mx.example.org, mx2.example.org\n",
 	  NULL,
-	  { "officer_require_auth", "yes", "trusted_authserv_ids",
-	    "mx.example.org, mx2.example.org", NULL } },
+	  { "trusted_authserv_ids", "mx.example.org, mx2.example.org",
+	    NULL } },
+	{ MD "officer_require_auth = yes\n", NULL,
+	  { "trusted_authserv_ids", "", NULL } },
+	{ MD "trusted_authserv_ids = , ,\nofficer_require_auth = whatever\n",
+	  NULL, { "trusted_authserv_ids", ", ,", NULL } },
 	/* limits: 0 is the default */
 	{ MD "max_message_size = 0\nmax_attachment_size = 0\n"
 	     "max_header_bytes = 0\nmax_mime_depth = 0\n"
@@ -311,13 +314,9 @@ static const struct load_case load_cases[] = {
 	{ "mail_domain = caf\xc3\xa9.example\n",
 	  ":1: bad value for mail_domain: 'caf\xc3\xa9.example'", { NULL } },
 	{ "mail_domain =\n", ":1: bad value for mail_domain: ''", { NULL } },
-	/* officer_require_auth needs trusted ids */
-	{ MD "officer_require_auth = yes\n",
-	  ":2: officer_require_auth = yes needs trusted_authserv_ids",
-	  { NULL } },
-	{ MD "trusted_authserv_ids = , ,\nofficer_require_auth = on\n",
-	  ":3: officer_require_auth = yes needs trusted_authserv_ids",
-	  { NULL } },
+	/* a retired key is still one per file */
+	{ MD "officer_require_auth = yes\nofficer_require_auth = no\n",
+	  ":3: duplicate key 'officer_require_auth'", { NULL } },
 	/* URLs, patterns, addresses */
 	{ MD "portal_url = ftp://x.example\n",
 	  ":2: bad value for portal_url: 'ftp://x.example' "
@@ -434,7 +433,7 @@ test_defaults(void **state)
 	assert_int_equal(cfg->token_ttl, 259200);
 	assert_false(cfg->notice_include_text);
 	assert_int_equal(cfg->bounce_limit, 3);
-	assert_false(cfg->officer_require_auth);
+	assert_null(cfg->obsolete);
 	assert_string_equal(cfg->trusted_authserv_ids, "");
 	assert_int_equal(cfg->child_timeout, 60);
 	assert_int_equal(cfg->child_memory, GIB);
@@ -500,7 +499,8 @@ test_every_key(void **state)
 	assert_int_equal(cfg->token_ttl, 86400);
 	assert_true(cfg->notice_include_text);
 	assert_int_equal(cfg->bounce_limit, 5);
-	assert_true(cfg->officer_require_auth);
+	assert_non_null(strstr(cfg->obsolete, "officer_require_auth (line 15) "
+					      "is obsolete, ignored"));
 	assert_string_equal(cfg->trusted_authserv_ids,
 			    "mx1.example.net mx2.example.net");
 	assert_int_equal(cfg->child_timeout, 30);
@@ -520,7 +520,7 @@ test_every_key(void **state)
 				 p.key[i], all_keys[i]);
 	assert_string_equal(pairs_get(&p, "child_memory"), "512M");
 	assert_string_equal(pairs_get(&p, "max_header_bytes"), "64k");
-	assert_string_equal(pairs_get(&p, "officer_require_auth"), "yes");
+	assert_null(pairs_get(&p, "officer_require_auth"));
 	assert_string_equal(pairs_get(&p, "busy_timeout"), "250");
 	pairs_free(&p);
 	cm_config_free(&cfg);
