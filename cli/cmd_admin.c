@@ -407,8 +407,8 @@ cmd_audit_verify(struct cli *c, struct args *a)
 			return cli_store_fail(c, rc, "cannot verify the audit "
 					      "log", err);
 		if (rc < 0)
-			return cli_fail(CLI_EXIT_ERR, "audit log does not match "
-					"the anchor %lld:...: %s",
+			return cli_fail(CLI_EXIT_ERR, "audit log does not "
+					"match the anchor %lld:...: %s",
 					(long long)count,
 					err != NULL ? err : "mismatch");
 	}
