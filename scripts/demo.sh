@@ -43,6 +43,8 @@ spool_dir = $D/spool
 secret_file = $D/secret
 outbox_dir = $D/outbox
 mail_domain = cases.example.org
+# the border that vouches (DKIM/DMARC) for the officers' mail samples
+trusted_authserv_ids = mx.cases.example.org
 force_name = Example Constabulary
 portal_url = https://portal.example.org
 template_dir = $(pwd)/conf/templates

@@ -23,7 +23,8 @@
 e2e_need_bins
 e2e_need_jq
 cm_user_setup
-mkconf
+mkconf "trusted_authserv_ids = mx.cases.example.org" \
+	"template_dir = $TOP/conf/templates"
 cm_setup_case
 S="$W/samples"
 mkdir -p "$S"
@@ -33,16 +34,29 @@ done
 ok "gen.sh makes the huge and binary samples" \
 	sh "$TOP/maildir-samples/gen.sh" "$S"
 
-# an officer update queues a notice to the victim: its bounce key is the
-# envelope sender a DSN would come back to
-mkmsg "$W/setup.eml" "PC Smith <$OFFICER>" "case+$REF@$DOMAIN" \
+# send_out - casemail-send sends what is queued into the outbox: a
+# notice a bounce is about must have gone out, and a victim's message
+# queues its own officer notification only while none is waiting
+send_out() {
+	as_cm "$BIN/casemail-send" -c "$CONF" --once >>"$W/send.log" 2>&1
+}
+
+# an officer update (the border vouched for it) queues a notice to the
+# victim: its bounce key is the envelope sender a DSN would come back to
+mkmsg "$W/setup.body" "PC Smith <$OFFICER>" "case+$REF@$DOMAIN" \
 	t050-setup@police.example.org "Update" \
 	"Your case has been allocated to the burglary team."
+{
+	printf 'Authentication-Results: mx.cases.example.org; dmarc=pass header.from=police.example.org\n'
+	printf 'Received: from mail.police.example.org by mx.cases.example.org; %s\n' "$(LC_ALL=C date -R)"
+	cat "$W/setup.body"
+} >"$W/setup.eml"
 ok "setup: officer update delivered" mda --sender "$OFFICER" \
 	--recipient "case+$REF@$DOMAIN" --queue-id T050SETUP <"$W/setup.eml"
 NID=$(jqr "$(notices_json)" '[notices[] | select(.kind == "update" and
 	.channel == "email")] | last | .id // empty')
 like "setup: a notice to the victim is queued" "$NID" '^[0-9]+$'
+ok "setup: casemail-send sends it" send_out
 BKEY=""
 if cm address bounce "$NID" >"$W/.bkey" 2>&1; then
 	BKEY=$(grep -oiE "bounce\+[a-z0-9]+@$DOMAIN" "$W/.bkey" | head -1)
@@ -187,6 +201,10 @@ for s in $first $last; do
 		echo "ok $T_N # SKIP $name: no bounce key"
 		continue
 	fi
+	T0=$(maxid "$W/th.json" msgs)
+	Q0=$(maxid "$W/q.json" quar)
+	send_out
+	snapshot
 	T0=$(maxid "$W/th.json" msgs)
 	Q0=$(maxid "$W/q.json" quar)
 	N0=$(maxid "$W/n.json" notices)
