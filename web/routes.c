@@ -247,12 +247,21 @@ signed_in(struct web *w, struct req *q, struct resp *r, bool post,
 	memset(u, 0, sizeof(*u));
 	rc = sess_get(w, q->sid, now, &u->s, &err);
 	if (rc == CM_ENOENT) {
+		/* an ended session still says whose it was: a discreet
+		 * victim signed out keeps discreet pages */
+		discreet_for(w, u->s.row.victim_id);
 		if (q->sid != NULL)
 			set_sid(w, r, NULL);
 		refused(w, q, r, 401, "no-session", "You are signed out",
-			"To see your case, sign in with the link in the "
-			"latest email we sent you. If it has expired, open "
-			"it anyway and ask for a new one.");
+			w->discreet
+				? "To see your messages, sign in with the "
+				  "link in the latest email we sent you. If "
+				  "it has expired, open it anyway and ask for "
+				  "a new one."
+				: "To see your case, sign in with the link in "
+				  "the latest email we sent you. If it has "
+				  "expired, open it anyway and ask for a new "
+				  "one.");
 		return false;
 	}
 	if (rc < 0) {

@@ -217,8 +217,9 @@ void cache_free(struct web *w);
 
 /*
  * sess_get - the live session of cookie value sid into *s: 0, CM_ENOENT
- * (no cookie, unknown, ended, idle or past its end), or a store error
- * with *error_r. Records activity at most every WEB_TOUCH_EVERY s.
+ * (no cookie, unknown, ended, idle or past its end; s->row is then the
+ * session found, or zeros), or a store error with *error_r. Records
+ * activity at most every WEB_TOUCH_EVERY s.
  */
 int sess_get(struct web *w, const char *sid, int64_t now, struct sess *s,
 	     const char **error_r);

@@ -138,6 +138,18 @@ like "with Retry-After" "$HDR" '^Retry-After: [0-9]+$'
 is "ten in the thread, not eleven" \
 	"$(sql "SELECT count(*) FROM messages WHERE author = 'victim' AND source = 'web'")" 10
 
+cp "$JAR" "$W/jar-old"
+hget "$WEB_URL/logout" -b "$JAR" -c "$JAR" -d "csrf=$SCSRF"
+is "discreet victim signs out: 200" "$CODE" 200
+like "the signed-out page is discreet" "$BODY" \
+	'<title>Signed out - Secure messages</title>'
+hget "$WEB_URL/case" -b "$W/jar-old"
+is "the ended session: 401" "$CODE" 401
+like "and its page is discreet too" "$BODY" \
+	'<title>You are signed out - Secure messages</title>'
+unlike "with no force name, police, crime, officer or case" "$BODY" \
+	'Example Police|[Pp]olice|[Cc]rime|[Oo]fficer|\<[Cc]ase\>'
+
 # ---- made-up paths in the audit log ----
 EVILP='/%0aip=1.2.3.4%1b[31m'
 CODE=$(curl -g -s -o /dev/null -w '%{http_code}' --max-time 5 \
