@@ -96,7 +96,10 @@ ok "send the officer notification" send --once
 O=$(grep -l 'X-Casemail-Internal' "$NEW"/* | head -1)
 like "officer notification in the outbox" "$O" "."
 is "to the officer" "$($MC "$O" header To)" "PC Smith <$SL_OFFICER>"
-is "Reply-To case+REF" "$($MC "$O" header Reply-To)" "case+$SL_REF@cases.example.org"
+is "Reply-To: the officer's key address for this victim" \
+	"$($MC "$O" header Reply-To)" \
+	"$(c address officer "$SL_REF" "$VID" --officer "$SL_OFFICER")"
+like "says how the reply was placed" "$($MC "$O" text)" "Placed: +by the victim's own reply address"
 like "subject has [REF]" "$($MC "$O" header Subject)" "^\[$SL_REF\]"
 like "body has the victim's trimmed text" "$($MC "$O" text)" "blue van"
 like "marked internal" "$($MC "$O" text)" "INTERNAL"

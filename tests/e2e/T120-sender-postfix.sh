@@ -99,7 +99,27 @@ like "its In-Reply-To is our notice" "$(jq_thread 'msgs[] | select(.author == "v
 ok "send the officer notification" sendq --once
 O=$(wait_file "$VM/officer")
 like "officer notification delivered" "$O" "/officer/new/"
-is "officer Reply-To case+REF" "$($MC "$O" header Reply-To)" "case+$REF@$DOMAIN"
+OKEY=$(cm address officer "$REF" "$VID" --officer "$OFFICER")
+is "officer Reply-To: the officer's key address for this victim" \
+	"$($MC "$O" header Reply-To)" "$OKEY"
 like "officer sees the reply" "$($MC "$O" text)" "Monday"
+
+# the officer answers by replying: through Postfix to that address
+cat >"$W/answer.eml" <<EOF
+From: PC Smith <$OFFICER>
+To: $OKEY
+Subject: Re: $($MC "$O" header Subject)
+Message-ID: <t120-answer@police.example.org>
+Date: Sat, 28 Nov 2026 12:00:00 +0000
+MIME-Version: 1.0
+Content-Type: text/plain; charset=utf-8
+
+Thank you, Monday at ten suits us.
+EOF
+ok "the officer's answer accepted by Postfix" pf_send "$OFFICER" "$OKEY" "$W/answer.eml"
+ok "queue drained" pf_wait_queue_empty 60
+is "posted to this victim, placed by the officer key" \
+	"$(jq_thread '[msgs[] | select(.body | test("Monday at ten")) | "\(.status) \(.author) \(.victim_id) \(.placement)"] | join(",")')" \
+	"posted officer $VID officer_key"
 ok "audit chain intact" cm audit verify
 finish
