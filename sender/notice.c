@@ -12,12 +12,18 @@
  *			      discreet_name), Reply-To reply+KEY@D, a login
  *			      link, List-Unsubscribe (mailto to the reply
  *			      address with subject "unsubscribe", and
- *			      https portal_url/unsubscribe/KEY: the same
- *			      MAC'd key, for the portal's RFC 8058 POST);
- *			      case content only with notice_include_text
+ *			      https portal_url/unsubscribe/KEY with an
+ *			      unsubscribe KEY of its own kind, for the
+ *			      portal's RFC 8058 POST: a URL never carries
+ *			      the reply KEY); case content only with
+ *			      notice_include_text
  *	  officer_notify      to the officer in charge, internal, Reply-To
- *			      case+REF@D, the victim's trimmed text
- *	  bounce_alert        to the officer in charge, internal
+ *			      officer+KEY@D naming the officer, the case and
+ *			      the victim whose message it is (the answer
+ *			      reaches that victim alone); the victim's
+ *			      trimmed text, its sender and how it was placed
+ *	  bounce_alert        to the officer in charge, internal, no
+ *			      Reply-To
  *	The envelope sender is always bounce+KEY@D for the notice (VERP).
  *	Victims marked discreet get the "-discreet" templates, which name
  *	neither the force nor a crime.
