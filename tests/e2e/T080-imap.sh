@@ -126,6 +126,44 @@ is "still no duplicates" "$OUT" \
 	"ingested 0, duplicates 3, held 0, quarantined 0, events 0, failed 0"
 is "6 a-messages in the thread, once each" "$(stored a)" 6
 
+# A replies mailbox on Exchange: no Delivered-To or X-Original-To, the
+# address is in To or Cc; where a Delivered-To exists, it outranks an
+# X-Original-To the sender wrote.
+# mx FILE ID FROM HEADERS... - a message with the given address headers
+mx() {
+	f=$1 id=$2 from=$3
+	shift 3
+	{
+		printf 'From: %s\n' "$from"
+		for h in "$@"; do printf '%s\n' "$h"; done
+		printf 'Subject: Re: your case\nMessage-ID: <%s@example.net>\n' "$id"
+		printf 'Date: Sat, 28 Nov 2026 10:00:00 +0000\n\nMessage %s.\n' "$id"
+	} >"$f"
+}
+field() { # ID KEY - one field of thread message ID
+	$C thread HU-9 --json | jq -r --arg id "$1@example.net" \
+		".messages[] | select(.message_id == \$id) | .$2"
+}
+mx "$W/m/e1" e1 "V Nine <v9@example.net>" "To: Example Police <$RCPT>"
+mx "$W/m/e2" e2 "V Nine <v9@example.net>" "To: Someone <someone@example.org>" \
+	"Cc: helpdesk@example.org, $RCPT"
+mx "$W/m/e3" e3 "V Nine <v9@example.net>" "To: info@example.org"
+mx "$W/m/e4" e4 "PC One <oic@police.example.org>" "Delivered-To: $RCPT" \
+	"X-Original-To: case+HU-9@cases.example.org" "To: $RCPT"
+mx "$W/m/e5" e5 "PC One <oic@police.example.org>" "To: case+HU-9@cases.example.org"
+ok "append 5 messages as Exchange stores them" append Exchange "$W"/m/e?
+ok "poll Exchange" $MDA --imap "$URL/Exchange" --once
+is "2 posted, 2 held, 1 quarantined" "$OUT" \
+	"ingested 2, duplicates 0, held 2, quarantined 1, events 0, failed 0"
+is "To: the victim's reply address: posted, by the reply key" \
+	"$(field e1 status) $(field e1 author) $(field e1 placement)" "posted victim reply_key"
+is "Cc: the reply address: posted" "$(field e2 status) $(field e2 placement)" "posted reply_key"
+is "nothing of ours in To or Cc: not in the thread" "$(field e3 status)" ""
+is "attack: X-Original-To case+ under a Delivered-To reply+: the reply key decides, held" \
+	"$(field e4 status) $(field e4 author) $(field e4 placement)" "held victim reply_key"
+is "attack: forged officer From to case+ in To: held, not posted" \
+	"$(field e5 status) $(field e5 author) $(field e5 placement)" "held officer case_address"
+
 # A certificate the client does not trust.
 mkconf "imap_password_file = $W/imap-password"
 exits "an untrusted certificate is refused" 75 \
