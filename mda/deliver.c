@@ -918,23 +918,47 @@ mda_quarantine(struct mda *m, const char *data, size_t len,
 	return ret < 0 ? ret : 0;
 }
 
-/* mda_log_result - one log line per message */
+/*
+ * quoted - s sanitised and in double quotes, with '"' and '\\' escaped,
+ * into buf: a value from the envelope or the message can hold spaces
+ * and "key=value" text, and must stay one field of the log line
+ */
+static const char *
+quoted(char *buf, size_t size, const char *s, size_t max)
+{
+	char clean[320];
+	size_t o = 0;
+
+	cm_log_sanitize(clean, sizeof(clean), s != NULL ? s : "-", max);
+	buf[o++] = '"';
+	for (const char *p = clean; *p != '\0' && o + 4 < size; p++) {
+		if (*p == '"' || *p == '\\')
+			buf[o++] = '\\';
+		buf[o++] = *p;
+	}
+	buf[o++] = '"';
+	buf[o] = '\0';
+	return buf;
+}
+
+/* mda_log_result - one log line per message; the free-text values
+ * quoted */
 void
 mda_log_result(const struct mda_envelope *env, const struct mda_result *res)
 {
 	static const char *names[] = {
 		"posted", "held", "quarantined", "duplicate", "event",
 	};
-	char s1[128], s2[128], s3[128], s4[300];
+	char s0[260], s1[260], s2[260], s3[260], s4[600];
 	const char *status = res->status == CM_DS_OK ? names[res->outcome]
 						     : "deferred";
 
 	cm_log_info("qid=%s origin=%s from=%s to=%s case=%s status=%s "
-		    "id=%lld reason=\"%s\"",
-		    env->queue_id != NULL ? env->queue_id : "-",
-		    cm_log_sanitize(s1, sizeof(s1), env->origin, 100),
-		    cm_log_sanitize(s2, sizeof(s2), env->sender, 100),
-		    cm_log_sanitize(s3, sizeof(s3), env->recipient, 100),
+		    "id=%lld reason=%s",
+		    quoted(s0, sizeof(s0), env->queue_id, 100),
+		    quoted(s1, sizeof(s1), env->origin, 100),
+		    quoted(s2, sizeof(s2), env->sender, 100),
+		    quoted(s3, sizeof(s3), env->recipient, 100),
 		    res->case_ref, status, (long long)res->id,
-		    cm_log_sanitize(s4, sizeof(s4), res->reason, 250));
+		    quoted(s4, sizeof(s4), res->reason, 250));
 }

@@ -272,6 +272,13 @@ ok "a forged bounce address" \
 ok "quarantine" $C quarantine list --json
 like "is quarantined" "$OUT" "forged or altered bounce address"
 
+# The log line: free-text values stay one quoted field each.
+ok "attack: an envelope sender with spaces and fake fields" $MDA -v \
+	--sender 'x@y.example status=posted case=HU-7' --recipient "nobody@$D" \
+	--queue-id 'QL 1' <"$W/m1.eml"
+like "is logged as one quoted value" "$ERR" \
+	'qid="QL 1" origin="stdin" from="x@y.example status=posted case=HU-7" to="nobody@cases\.example\.org" case=- status=quarantined id=[0-9]+ reason="no case address"'
+
 # Exit codes that Postfix reads.
 exits "a bad command line is EX_USAGE" 64 $MDA --no-such-option
 exits "a missing config is EX_TEMPFAIL" 75 "$BIN/casemail-mda" -c "$W/nope.conf" --recipient "x@$D"
