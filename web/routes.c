@@ -1159,6 +1159,7 @@ h_message(struct web *w, struct req *q, struct resp *r, int64_t now)
 	p.body_full = text;
 	p.sender = u.v.email;
 	p.source = "web";
+	p.placement = "portal";
 	wk.cfg = w->cfg;
 	wk.secret = w->secret;
 	wk.store = w->st;

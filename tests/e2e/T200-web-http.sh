@@ -210,8 +210,8 @@ like "shown as text" "$BODY" \
 unlike "no live script or img" "$BODY" '<script|<img'
 J=$(c thread "$SL_REF" --json)
 is "in the thread as the victim, from the web" \
-	"$(printf '%s' "$J" | jq -r '[.messages[] | select(.author == "victim")][0] | .source + " " + .status + " " + .visibility')" \
-	"web posted victim"
+	"$(printf '%s' "$J" | jq -r '[.messages[] | select(.author == "victim")][0] | .source + " " + .status + " " + .visibility + " " + .placement')" \
+	"web posted victim portal"
 is "officer notification queued" \
 	"$(sql "SELECT count(*) FROM notices WHERE kind = 'officer_notify' AND status = 'queued'")" 1
 cj "$WEB_URL/case/message" -d "csrf=$SCSRF&text=+++"
