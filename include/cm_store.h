@@ -637,26 +637,4 @@ int cm_store_audit_check_anchor(struct cm_store *st, int64_t count,
 				const unsigned char head[CM_HASH_LEN],
 				const char **error_r);
 
-/*
- * struct cm_victim_prefs - what the portal's forms change on a victim:
- * name and channel NULL, opted_in, discreet and registered -1 leave the
- * column as it is (strings borrowed)
- */
-struct cm_victim_prefs {
-	const char *name;
-	const char *channel; /* "email", "sms", "both" */
-	int opted_in;        /* 0, 1 or -1 */
-	int discreet;        /* 0, 1 or -1 */
-	int registered;      /* 0, 1 or -1 */
-};
-/*
- * cm_store_victim_set_prefs - in the open transaction, write only the
- * columns of p that are set, leaving email_status, bounce_score and the
- * rest as other writers left them: 0, CM_ENOENT (no such victim) or a
- * store error with *error_r
- */
-int cm_store_victim_set_prefs(struct cm_store *st, int64_t victim_id,
-			      const struct cm_victim_prefs *p,
-			      const char **error_r);
-
 #endif

@@ -175,6 +175,10 @@ is "is posted as the victim" "$(where 15)" "thread:posted:victim:message"
 is "placed by the reply key" "$(field 15 placement)" "reply_key"
 ok "a valid reply address from another sender" deliver 14 partner@example.com "$RCPT"
 is "is held" "$(where 14)" "thread:held:victim:message"
+ok "casemail-send notifies the officer of it" $SEND
+HELDN=$(grep -l "^Subject: \[HU-7\] Held for review: message from partner@example.com for V One" "$W"/outbox/new/* | head -1)
+like "the notification's subject names the real sender" "$HELDN" "outbox"
+like "and its text" "$(cat "$HELDN" 2>/dev/null)" "Sender: +partner@example.com"
 HID=$($C held list --json | jq -r '[.held[] | select(.sender == "partner@example.com")][0].id')
 ok "held approve" $C held approve "$HID"
 is "and then posted" "$(where 14)" "thread:posted:victim:message"
