@@ -18,7 +18,10 @@
  *	     message (SMTP email over smtp_connections sessions at once,
  *	     see transport.c);
  *	  3. in a transaction: record every outcome (sent with the server's
- *	     reply, deferred with backoff, failed) with its audit row.
+ *	     reply, deferred with backoff, failed) with its audit row;
+ *	     a victim's address refused for good at SMTP time (5.1.x,
+ *	     5.2.1, or 550/551/553 without an enhanced status) counts as a
+ *	     hard bounce (cm_work_bounce), as one that comes back by mail.
  *	The steps overlap: this thread only sends while one store thread,
  *	the only user of the store connection during the run, records the
  *	batches sent so far and claims up to AHEAD (2) batches ahead,
@@ -68,6 +71,7 @@
 #include "cm_compose.h"
 #include "cm_log.h"
 #include "cm_login.h"
+#include "cm_work.h"
 #include "sender.h"
 
 #define MAX_DELAY 21600 /* seconds: the longest backoff step */
@@ -469,6 +473,72 @@ backoff(const struct sender *s, int64_t now, long attempts)
 	       (int64_t)cm_token_uniform((uint32_t)(delay / 2 + 1));
 }
 
+/*
+ * rejects_address - did the SMTP server refuse j's victim address for
+ * good? Only the reply to an email notice to a victim counts, and only
+ * when it speaks of the address: an enhanced status 5.1.x (bad
+ * mailbox, bad domain) or 5.2.1 (mailbox disabled), or, without one,
+ * the basic codes 550, 551 and 553. A refusal of the message or of us
+ * (5.7.x policy, 5.3.4 too big, 535 authentication, 500 syntax) is the
+ * relay's or the message's, not the victim's, and must not score every
+ * address it was tried on.
+ */
+static bool
+rejects_address(const struct sender *s, const struct job *j)
+{
+	const char *r = j->detail, *e;
+
+	if (s->smtp == NULL || j->victim_id == 0 || r == NULL ||
+	    strcmp(j->channel, "email") != 0)
+		return false;
+	if (r[0] != '5' || r[1] < '0' || r[1] > '9' || r[2] < '0' ||
+	    r[2] > '9' || (r[3] != ' ' && r[3] != '-'))
+		return false;
+	e = r + 4;
+	if (e[0] == '5' && e[1] == '.') {
+		if (e[2] == '1' && e[3] == '.')
+			return true;
+		return e[2] == '2' && e[3] == '.' && e[4] == '1' &&
+		       (e[5] == ' ' || e[5] == '\0');
+	}
+	return strncmp(r, "550", 3) == 0 || strncmp(r, "551", 3) == 0 ||
+	       strncmp(r, "553", 3) == 0;
+}
+
+/*
+ * record_rejection - j's victim address was refused at SMTP time: a
+ * hard bounce, as one that comes back by mail would be (the address is
+ * scored once for the notice; at bounce_limit it becomes undeliverable,
+ * the officer is alerted and SMS takes over). The notice fails either
+ * way; the log line says whether the bounce counted.
+ */
+static int
+record_rejection(struct sender *s, struct job *j)
+{
+	struct cm_work w = { s->cfg, s->secret, s->st, SEND_ACTOR };
+	const char *err = NULL, *why = NULL, *to = j->to_addr;
+	char extra[400];
+	bool dead = false;
+	char *d;
+	int rc;
+
+	rc = cm_work_bounce(&w, j->id, j->detail, &to, to != NULL ? 1 : 0,
+			    &dead, &why, &err);
+	if (rc == 0 && why != NULL && strstr(why, "not counted") != NULL)
+		rc = cm_store_notice_set_status(s->st, j->id, "failed",
+						j->detail, &err);
+	if (rc < 0)
+		return err != NULL ? store_trouble("record", err) : rc;
+	d = cm_xasprintf("%s (hard bounce: %s)", j->detail,
+			 why != NULL ? why : "-");
+	free(j->detail);
+	j->detail = d;
+	(void)snprintf(extra, sizeof(extra), "reason=%s", j->detail);
+	rc = audit(s, j, "notice.failed", extra);
+	s->n_failed++;
+	return rc;
+}
+
 /* record_one - step 3 for one job, inside the transaction */
 static int
 record_one(struct sender *s, struct job *j, int64_t now)
@@ -516,6 +586,8 @@ record_one(struct sender *s, struct job *j, int64_t now)
 		s->n_deferred++;
 		break;
 	case OUT_FAIL:
+		if (rejects_address(s, j))
+			return record_rejection(s, j);
 		/* a message that could not be built: keep why on the
 		 * notice, not only that it could not */
 		if (notice_build_failure(j->id, extra, sizeof(extra))) {
