@@ -49,11 +49,16 @@ CLI_SRC := $(sort $(wildcard cli/*.c))
 MDA_SRC := $(sort $(wildcard mda/*.c))
 SEND_SRC := $(sort $(wildcard sender/*.c))
 WEB_SRC := $(sort $(wildcard web/*.c))
+# casemail-lmtpd shares the mda's delivery path (deliver.c, guard.c)
+LMTPD_SRC := $(sort $(wildcard lmtpd/*.c))
+LMTPD_OBJ := $(LMTPD_SRC:%.c=$(BUILD)/%.o) $(BUILD)/mda/deliver.o \
+	$(BUILD)/mda/guard.o
 # web/ without main.c: linked into tests/unit/test_web_*.c too
 WEB_LIB_OBJ := $(filter-out $(BUILD)/web/main.o,$(WEB_SRC:%.c=$(BUILD)/%.o))
 PROGS := $(BUILD)/casemail $(BUILD)/casemail-mda \
 	$(if $(SEND_SRC),$(BUILD)/casemail-send) \
-	$(if $(WEB_SRC),$(BUILD)/casemail-web)
+	$(if $(WEB_SRC),$(BUILD)/casemail-web) \
+	$(if $(LMTPD_SRC),$(BUILD)/casemail-lmtpd)
 
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -81,6 +86,8 @@ $(BUILD)/casemail-mda: $(MDA_SRC:%.c=$(BUILD)/%.o) $(LIBA)
 $(BUILD)/casemail-send: $(SEND_SRC:%.c=$(BUILD)/%.o) $(LIBA)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
 $(BUILD)/casemail-web: $(WEB_SRC:%.c=$(BUILD)/%.o) $(LIBA)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
+$(BUILD)/casemail-lmtpd: $(LMTPD_OBJ) $(LIBA)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIBA)

@@ -100,6 +100,40 @@ store_fail(struct dctx *d, const char *what)
 	return CM_ETEMP;
 }
 
+/* mda_open_store - open the store once per process (or child) */
+int
+mda_open_store(struct mda *m, const char **error_r)
+{
+	if (m->store != NULL)
+		return 0;
+	return cm_store_open(m->cfg->database, m->secret,
+			     m->cfg->busy_timeout, 0, &m->store, error_r);
+}
+
+/* mda_log_anchor - log the audit chain's count and head as committed,
+ * through a connection of its own (never m->store, which a child made
+ * by fork would inherit) */
+void
+mda_log_anchor(struct mda *m)
+{
+	struct cm_store *st = NULL;
+	unsigned char head[CM_HASH_LEN];
+	char hex[2 * CM_HASH_LEN + 1];
+	const char *err = NULL;
+	int64_t count = 0;
+
+	if (cm_store_open(m->cfg->database, m->secret, m->cfg->busy_timeout,
+			  CM_STORE_READONLY, &st, &err) < 0 ||
+	    cm_store_audit_anchor(st, &count, head, &err) < 0) {
+		cm_log_warnx("audit anchor: %s", err != NULL ? err : "?");
+		goto out;
+	}
+	cm_token_hex(head, sizeof(head), hex);
+	cm_log_info("audit anchor count=%lld head=%s", (long long)count, hex);
+out:
+	cm_store_close(&st);
+}
+
 /* mda_dedupe_key - duplicate-suppression key */
 char *
 mda_dedupe_key(const struct mda_envelope *env, const char *data, size_t len,
@@ -119,14 +153,24 @@ mda_dedupe_key(const struct mda_envelope *env, const char *data, size_t len,
 	msgid = cm_mime_header(data, len, "Message-ID");
 	if (msgid != NULL) {
 		cm_str_trim(msgid);
-		if (*msgid != '\0' && strlen(msgid) < 1000) {
+		if (*msgid != '\0' && strlen(msgid) < 1000)
 			key = cm_xasprintf("m:%s:%s", msgid, sha_hex);
-			free(msgid);
-			return key;
-		}
+		else
+			key = cm_xasprintf("h:%s", sha_hex);
+	} else {
+		key = cm_xasprintf("h:%s", sha_hex);
 	}
 	free(msgid);
-	return cm_xasprintf("h:%s", sha_hex);
+	if (env->key_rcpt && env->recipient != NULL &&
+	    *env->recipient != '\0') {
+		char *rcpt = cm_str_lower(cm_xstrdup(env->recipient));
+		char *k2 = cm_xasprintf("%s:%s", key, rcpt);
+
+		free(rcpt);
+		free(key);
+		key = k2;
+	}
+	return key;
 }
 
 /* keep_raw - store the raw bytes once per delivery */

@@ -58,40 +58,6 @@ usage(void)
 	exit(EX_USAGE);
 }
 
-/* mda_open_store - open the store once per process (or child) */
-int
-mda_open_store(struct mda *m, const char **error_r)
-{
-	if (m->store != NULL)
-		return 0;
-	return cm_store_open(m->cfg->database, m->secret,
-			     m->cfg->busy_timeout, 0, &m->store, error_r);
-}
-
-/* mda_log_anchor - log the audit chain's count and head as committed,
- * through a connection of its own (never m->store, which a child made
- * by fork would inherit) */
-void
-mda_log_anchor(struct mda *m)
-{
-	struct cm_store *st = NULL;
-	unsigned char head[CM_HASH_LEN];
-	char hex[2 * CM_HASH_LEN + 1];
-	const char *err = NULL;
-	int64_t count = 0;
-
-	if (cm_store_open(m->cfg->database, m->secret, m->cfg->busy_timeout,
-			  CM_STORE_READONLY, &st, &err) < 0 ||
-	    cm_store_audit_anchor(st, &count, head, &err) < 0) {
-		cm_log_warnx("audit anchor: %s", err != NULL ? err : "?");
-		goto out;
-	}
-	cm_token_hex(head, sizeof(head), hex);
-	cm_log_info("audit anchor count=%lld head=%s", (long long)count, hex);
-out:
-	cm_store_close(&st);
-}
-
 /* exit_status - the only mapping from dstatus to sysexits (R9) */
 static int
 exit_status(enum cm_dstatus s)

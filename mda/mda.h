@@ -6,7 +6,8 @@
  *	caller's transaction; guard.c runs deliveries in a child process
  *	and quarantines what crashes it; maildir_in.c ingests a maildir in
  *	batches; main.c parses options and maps the outcome to an exit
- *	status (R9: the only place that knows sysexits).
+ *	status (the only place that knows sysexits). casemail-lmtpd
+ *	(lmtpd/) links deliver.c and guard.c too: one delivery path.
  */
 #ifndef CM_MDA_H
 #define CM_MDA_H
@@ -29,6 +30,10 @@ struct mda_envelope {
 	const char *queue_id;  /* Postfix queue id; may be NULL */
 	const char *source;    /* "pipe", "maildir", "imap" */
 	const char *origin;    /* for logs: file name, UID; may be NULL */
+	/* LMTP: one message reaches several recipients in one session and
+	 * may come without a queue id; the Message-ID and hash key then
+	 * names the recipient too, so each recipient is stored once */
+	bool key_rcpt;
 	/* IMAP: recorded as seen in the same transaction as the message */
 	const char *imap_mailbox; /* "user@host/MAILBOX"; NULL otherwise */
 	int64_t imap_uidvalidity;
@@ -72,7 +77,8 @@ void mda_log_anchor(struct mda *m);
 /*
  * mda_dedupe_key - the duplicate-suppression key for a message:
  * "q:QUEUEID:RECIPIENT" when both are known, else "m:MSGID:SHA256",
- * else "h:SHA256"; caller frees.
+ * else "h:SHA256" (with ":RECIPIENT" appended when env->key_rcpt is
+ * set and the recipient is known); caller frees.
  */
 char *mda_dedupe_key(const struct mda_envelope *env, const char *data,
 		     size_t len, const char *sha_hex);
