@@ -469,6 +469,9 @@ run_session(struct lmtpd *d, int fd, const char *peer)
 		if (env != NULL &&
 		    cm_parse_long(env, 0, 60000000, &m.kill_after_us) < 0)
 			m.kill_after_us = -1;
+		env = getenv("CASEMAIL_TEST_CHILD_KILL_ON");
+		if (env != NULL && *env != '\0')
+			m.kill_marker = env;
 	}
 	memset(&sc, 0, sizeof(sc));
 	sc.m = &m;

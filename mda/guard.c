@@ -123,6 +123,10 @@ worker(struct mda *m, struct mda_job *jobs, size_t first, size_t n,
 			if (jobs[i].done)
 				continue;
 			report(fd, "S %zu", i);
+			if (m->kill_marker != NULL &&
+			    memmem(jobs[i].data, jobs[i].len, m->kill_marker,
+				   strlen(m->kill_marker)) != NULL)
+				raise(SIGKILL); /* a message that kills */
 			if (mda_deliver(m, jobs[i].data, jobs[i].len,
 					&jobs[i].env, res) < 0) {
 				cm_store_rollback(m->store);

@@ -64,6 +64,8 @@ struct mda {
 	struct cm_store *store; /* opened lazily in the worker */
 	bool verbose;
 	long kill_after_us; /* test hook: child SIGKILLs itself */
+	const char *kill_marker; /* test hook: the child SIGKILLs itself
+				    on a message holding this text */
 	char reason[300];   /* batch modes: why the run could not finish */
 };
 

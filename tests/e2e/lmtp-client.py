@@ -13,6 +13,9 @@ usage:
   lmtp-client.py ADDR cut FILE
       sends FILE after LHLO/MAIL/RCPT/DATA and drops the connection
       before the final dot
+  lmtp-client.py ADDR slow FILE RCPT SECONDS
+      LHLO, MAIL, RCPT, then waits SECONDS before DATA and the message
+      (for a stop in the middle of a transaction); prints every reply
 ADDR is a unix socket path (starting with /) or HOST:PORT.
 Every socket operation times out after 60 seconds.
 """
@@ -105,6 +108,32 @@ def cut(addr, path):
     s.close()
 
 
+def slow(addr, path, rcpt, seconds):
+    import time
+    s = connect_raw(addr)
+    f = s.makefile("rb")
+    print("R " + f.readline().decode().strip())
+    s.sendall(b"LHLO client.test\r\n")
+    while True:
+        line = f.readline()
+        if not line or line[3:4] == b" ":
+            break
+    s.sendall(b"MAIL FROM:<victim@example.net>\r\n")
+    print("R " + f.readline().decode().strip())
+    s.sendall(b"RCPT TO:<" + rcpt.encode() + b">\r\n")
+    print("R " + f.readline().decode().strip())
+    sys.stdout.flush()
+    time.sleep(float(seconds))
+    s.sendall(b"DATA\r\n")
+    print("R " + f.readline().decode().strip())
+    s.sendall(open(path, "rb").read() + b".\r\nQUIT\r\n")
+    while True:
+        line = f.readline()
+        if not line:
+            break
+        print("R " + line.decode().strip())
+
+
 def main():
     addr, cmd = sys.argv[1], sys.argv[2]
     if cmd == "send":
@@ -117,6 +146,8 @@ def main():
         send(addr, args[0], args[1], args[2:], qid)
     elif cmd == "raw":
         raw(addr, sys.argv[3])
+    elif cmd == "slow":
+        slow(addr, sys.argv[3], sys.argv[4], sys.argv[5])
     elif cmd == "cut":
         cut(addr, sys.argv[3])
     else:
