@@ -15,9 +15,18 @@
  *	database (created and migrated); run again, it changes nothing and
  *	says so. It refuses to make a new secret beside an existing
  *	database: a new key would break the audit chain and every reply
- *	address already sent.
+ *	address already sent. Run as root (without mda_allow_root), it
+ *	gives the directories and the secret it makes to run_user, then
+ *	becomes run_user to make the database, so that every file is
+ *	owned by the user the programs run as; run as that user, it needs
+ *	the directories to be writable (the secret's too when it must
+ *	make the secret).
  *
- *	config check reads the file only. audit verify walks the hash
+ *	config check reads the file, then (as run_user when started by
+ *	root) looks at everything a program will need: the secret, the
+ *	database, the spool, the outbox, the templates, the password and
+ *	key files, portal_url against portal_listen; one line per problem
+ *	with its fix, exit 1 when there is one. audit verify walks the hash
  *	chain of the audit log. address prints the reply or bounce address
  *	the sender would use, for tests and for postmasters.
  *
@@ -29,15 +38,58 @@
  *	config show hides the password of a URL (smtp://user:pass@host).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "cm_addr.h"
 #include "cm_maildir.h"
+#include "cm_preflight.h"
+
+/* struct owner - whom root's init gives what it makes (set: root) */
+struct owner {
+	bool set;
+	uid_t uid;
+	gid_t gid;
+};
+
+/* give_dir - a directory root just made goes to the owner */
+static int
+give_dir(const struct owner *ow, const char *dir)
+{
+	if (!ow->set)
+		return 0;
+	if (lchown(dir, ow->uid, ow->gid) < 0)
+		return cli_fail(CLI_EXIT_ERR, "cannot give %s to the run_user: "
+				"%s", dir, strerror(errno));
+	return 0;
+}
+
+/* give_secret - the secret root just made goes to the owner: through
+ * a descriptor of the file itself (no link followed, one link only) */
+static int
+give_secret(const struct owner *ow, const char *path)
+{
+	struct stat sb;
+	int fd, ret = 0;
+
+	if (!ow->set)
+		return 0;
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) ||
+	    sb.st_nlink != 1 || fchown(fd, ow->uid, ow->gid) < 0)
+		ret = cli_fail(CLI_EXIT_ERR, "cannot give the secret file %s "
+			       "to the run_user: %s", path,
+			       errno != 0 ? strerror(errno) : "not a file");
+	if (fd >= 0)
+		(void)close(fd);
+	return ret;
+}
 
 /* exists - does path exist; -1 (errno) on trouble other than ENOENT */
 static int
@@ -53,9 +105,10 @@ exists(const char *path, bool *yes_r)
 	return errno == ENOENT ? 0 : -1;
 }
 
-/* init_dir - the spool directory */
+/* init_dir - the spool directory (or, for root, the database's) */
 static int
-init_dir(const char *what, const char *dir, struct cm_buf *made)
+init_dir(const char *what, const char *dir, struct cm_buf *made,
+	 const struct owner *ow)
 {
 	struct stat sb;
 	bool there;
@@ -73,17 +126,25 @@ init_dir(const char *what, const char *dir, struct cm_buf *made)
 		return 0;
 	}
 	if (cm_mkdir_p(dir, 0700) < 0)
-		return cli_fail(CLI_EXIT_ERR, "cannot create %s %s: %s", what,
-				dir, strerror(errno));
+		return cli_fail(CLI_EXIT_ERR, "cannot create %s %s: %s%s", what,
+				dir, strerror(errno),
+				errno == EACCES && geteuid() != 0
+					? " (run casemail init as root: it "
+					  "gives what it makes to run_user)"
+					: "");
+	if (give_dir(ow, dir) != 0)
+		return CLI_EXIT_ERR;
 	printf("created %s %s\n", what, dir);
-	cm_buf_puts(made, made->len ? ",spool" : "spool");
+	if (made != NULL)
+		cm_buf_puts(made, made->len ? ",spool" : "spool");
 	return 0;
 }
 
 /* init_outbox - the outbox maildir */
 static int
-init_outbox(const char *dir, struct cm_buf *made)
+init_outbox(const char *dir, struct cm_buf *made, const struct owner *ow)
 {
+	static const char *const sub[] = { "", "/tmp", "/new", "/cur" };
 	const char *err = NULL;
 	char *newdir;
 	bool there;
@@ -105,6 +166,14 @@ init_outbox(const char *dir, struct cm_buf *made)
 	if (there) {
 		printf("outbox maildir %s exists\n", dir);
 	} else {
+		for (size_t i = 0; ow->set && i < CM_ARRAY_SIZE(sub); i++) {
+			char *d = cm_xasprintf("%s%s", dir, sub[i]);
+
+			ret = give_dir(ow, d);
+			free(d);
+			if (ret != 0)
+				goto out;
+		}
 		printf("created outbox maildir %s\n", dir);
 		cm_buf_puts(made, made->len ? ",outbox" : "outbox");
 	}
@@ -115,7 +184,8 @@ out:
 
 /* init_secret - create the secret unless it exists, then load it */
 static int
-init_secret(struct cli *c, bool db_there, struct cm_buf *made)
+init_secret(struct cli *c, bool db_there, struct cm_buf *made,
+	    const struct owner *ow)
 {
 	const char *path = c->cfg->secret_file, *err = NULL;
 	bool there, temp = false;
@@ -130,9 +200,16 @@ init_secret(struct cli *c, bool db_there, struct cm_buf *made)
 				"address)", path, c->cfg->database);
 	if (!there) {
 		if (cm_secret_create(path, &err) < 0)
-			return cli_fail(CLI_EXIT_ERR, "%s",
+			return cli_fail(CLI_EXIT_ERR, "%s%s",
 					err != NULL ? err : "cannot create "
-							  "the secret");
+							  "the secret",
+					geteuid() != 0
+						? " (run casemail init as "
+						  "root: it gives what it "
+						  "makes to run_user)"
+						: "");
+		if (give_secret(ow, path) != 0)
+			return CLI_EXIT_ERR;
 		printf("created secret file %s (mode 0600)\n", path);
 		cm_buf_puts(made, made->len ? ",secret" : "secret");
 	} else {
@@ -186,26 +263,62 @@ out:
 	return ret;
 }
 
+/*
+ * init_owner - for root (unless the programs may run as root), the
+ * run_user that gets what init makes
+ */
+static int
+init_owner(struct cli *c, struct owner *ow)
+{
+	const char *err = NULL;
+	unsigned int uid, gid;
+
+	memset(ow, 0, sizeof(*ow));
+	if (geteuid() != 0 || c->cfg->mda_allow_root)
+		return 0;
+	if (cm_preflight_owner(c->cfg, &uid, &gid, &err) < 0)
+		return cli_fail(CLI_EXIT_ERR, "%s", err);
+	ow->set = uid != 0;
+	ow->uid = (uid_t)uid;
+	ow->gid = (gid_t)gid;
+	return 0;
+}
+
 /* cmd_init - make what is missing */
 int
 cmd_init(struct cli *c, struct args *a)
 {
 	struct cm_buf made;
-	char *detail = NULL;
+	struct owner ow;
+	const char *err = NULL;
+	char *detail = NULL, *copy = NULL;
 	bool db_there;
 	int ret;
 
 	(void)a;
 	cm_buf_init(&made, 256);
+	if ((ret = init_owner(c, &ow)) != 0)
+		goto out;
 	if (exists(c->cfg->database, &db_there) < 0) {
 		ret = cli_fail(CLI_EXIT_ERR, "cannot access database %s: %s",
 			       c->cfg->database, strerror(errno));
 		goto out;
 	}
-	if ((ret = init_dir("spool directory", c->cfg->spool_dir, &made)) ||
-	    (ret = init_outbox(c->cfg->outbox_dir, &made)) ||
-	    (ret = init_secret(c, db_there, &made)) ||
-	    (ret = init_db(c, db_there, &made)))
+	copy = cm_xstrdup(c->cfg->database);
+	if ((ret = init_dir("spool directory", c->cfg->spool_dir, &made,
+			    &ow)) ||
+	    (ow.set && !db_there &&
+	     (ret = init_dir("database directory", dirname(copy), NULL,
+			     &ow))) ||
+	    (ret = init_outbox(c->cfg->outbox_dir, &made, &ow)) ||
+	    (ret = init_secret(c, db_there, &made, &ow)))
+		goto out;
+	/* the database, its -wal and -shm are made by run_user itself */
+	if (ow.set && cm_preflight_become(c->cfg, NULL, &err) < 0) {
+		ret = cli_fail(CLI_EXIT_ERR, "%s", err);
+		goto out;
+	}
+	if ((ret = init_db(c, db_there, &made)))
 		goto out;
 	if (made.len == 0) {
 		printf("nothing to do\n");
@@ -217,6 +330,7 @@ cmd_init(struct cli *c, struct args *a)
 			      cm_store_version(c->st));
 	ret = cli_finish(c, "store.init", NULL, detail);
 out:
+	free(copy);
 	free(detail);
 	cm_buf_free(&made);
 	return ret;
@@ -231,13 +345,25 @@ put_warning(enum cm_config_warning kind, const char *text, void *ctx)
 	fprintf(stderr, "casemail: warning: %s\n", text);
 }
 
-/* cmd_config_check - validate the config file only; warn about the
- * settings that load but are doubtful (the check still passes) */
+/* put_problem - one thing that would stop a program, on stderr */
+static void
+put_problem(const char *text, void *ctx)
+{
+	(void)ctx;
+	fprintf(stderr, "casemail: %s\n", text);
+}
+
+/*
+ * cmd_config_check - validate the config file, warn about the settings
+ * that load but are doubtful (they do not fail the check), then look
+ * at what the programs will need, as run_user when root runs it
+ */
 int
 cmd_config_check(struct cli *c, struct args *a)
 {
 	struct cm_config *cfg;
 	const char *err = NULL;
+	int n, ret = 0;
 
 	(void)a;
 	cfg = cm_config_load(c->conf_path, &err);
@@ -249,9 +375,20 @@ cmd_config_check(struct cli *c, struct args *a)
 	}
 	fflush(stdout);
 	cm_config_warnings(cfg, put_warning, NULL);
-	cm_config_free(&cfg);
+	if (cm_preflight_become(cfg, NULL, &err) < 0) {
+		ret = cli_fail(CLI_EXIT_ERR, "%s", err);
+		goto out;
+	}
+	n = cm_preflight(cfg, CM_PF_ALL, put_problem, NULL);
+	if (n > 0) {
+		ret = cli_fail(CLI_EXIT_ERR, "config %s: %d problem%s above",
+			       c->conf_path, n, n == 1 ? "" : "s");
+		goto out;
+	}
 	printf("casemail: config %s ok\n", c->conf_path);
-	return 0;
+out:
+	cm_config_free(&cfg);
+	return ret;
 }
 
 /* hide_password - value with the password of a URL shown as ****;

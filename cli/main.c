@@ -11,7 +11,10 @@
  *	order among its positional arguments; "--" ends the options.
  *	Before the command runs: cm_token_init, logging (syslog, plus
  *	stderr on a terminal or with -v), the config, the secret and the
- *	store, as far as the command needs them. See casemail(1).
+ *	store, as far as the command needs them. Started by root, a
+ *	command on the store runs as run_user (casemail), and init makes
+ *	its files for that user (unless mda_allow_root, for test rigs).
+ *	See casemail(1).
  *
  * DIAGNOSTICS
  *	One line "casemail: reason" on stderr for every failure. Exit 0 on
@@ -39,6 +42,7 @@
 #include "cmd_token.h"
 #include "cm_addr.h"
 #include "cm_log.h"
+#include "cm_preflight.h"
 
 #define NEED_NONE 0
 #define NEED_CONFIG 1 /* the config file only */
@@ -648,6 +652,7 @@ open_store(struct cli *c)
 static int
 prepare(struct cli *c, const struct command *cmd)
 {
+	const char *err = NULL;
 	int ret = 0;
 
 	if (cmd->needs == NEED_NONE)
@@ -655,6 +660,12 @@ prepare(struct cli *c, const struct command *cmd)
 	ret = load_config(c);
 	if (ret != 0 || cmd->needs != NEED_STORE)
 		goto out;
+	/* root works on the store as run_user, so that a -wal or -shm it
+	 * creates does not lock that user out of the database */
+	if (cm_preflight_become(c->cfg, NULL, &err) < 0) {
+		ret = cli_fail(CLI_EXIT_ERR, "%s", err);
+		goto out;
+	}
 	/* "no database (run casemail init)" before any secret trouble */
 	ret = check_db(c);
 	if (ret != 0)

@@ -93,6 +93,9 @@ struct cm_config {
 	bool imap_starttls;   /* imap://: STARTTLS (required) */
 	bool imap_allow_plain; /* imap:// without TLS, loopback only */
 	bool mda_allow_root;  /* test rigs only: let the mda run as root */
+	char *run_user;       /* the account the programs run as: root's
+				 init gives it what it makes, root's checks
+				 and commands run as it */
 	long child_timeout;   /* seconds the parsing child may take */
 	long child_memory;    /* bytes of address space for the child */
 	struct cm_limits limits;
@@ -135,7 +138,7 @@ void cm_config_warnings(const struct cm_config *cfg,
  * in force, in table order (for "casemail config show"). Both strings
  * are borrowed for the duration of the call only. Sizes are shown with
  * the largest exact k/M/G suffix, bools as yes/no, and the password of
- * a smtp_url as "***".
+ * a smtp_url as "***" (casemail config show prints "****").
  */
 void cm_config_dump(const struct cm_config *cfg,
 		    void (*fn)(const char *key, const char *value, void *ctx),

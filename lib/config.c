@@ -233,6 +233,8 @@ static const struct row rows[] = {
 	  0, NULL },
 	{ "mda_allow_root", CT_BOOL, "no", OFF(mda_allow_root), 0, 0, 0, 0,
 	  NULL },
+	{ "run_user", CT_STRING, "casemail", OFF(run_user), 0, 0, 0, 0,
+	  check_nonempty },
 	{ "child_timeout", CT_LONG, "60", OFF(child_timeout), 1, 3600, 0, 0,
 	  NULL },
 	{ "child_memory", CT_SIZE, "1G", OFF(child_memory), 64 * MIB,

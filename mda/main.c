@@ -13,7 +13,10 @@
  *	Pipe mode reads one message from standard input, as Postfix
  *	pipe(8), procmail or a .forward hand it over, and places it in its
  *	case thread or in quarantine. --maildir ingests every new message
- *	of a maildir in batches. -n checks the configuration and exits.
+ *	of a maildir in batches. -n checks the configuration, the secret,
+ *	the database and the spool as the mda will find them (as run_user
+ *	when root runs it) and exits: 0, or 75 after one line per problem
+ *	with its fix.
  *
  * DIAGNOSTICS
  *	Classify first, map once (R9): exit 0 only when the message is
@@ -41,6 +44,7 @@
 
 #include "cm_log.h"
 #include "cm_mime.h"
+#include "cm_preflight.h"
 #include "mda.h"
 
 #define READ_CAP (1024UL * 1024 * 1024) /* absolute cap on stdin */
@@ -158,6 +162,41 @@ imap_mode(struct mda *m, const char *url, bool once)
 	return rc < 0 ? exit_status(CM_DS_TEMP) : EX_OK;
 }
 
+/* put_problem - one thing that would defer every delivery */
+static void
+put_problem(const char *text, void *ctx)
+{
+	(void)ctx;
+	fprintf(stderr, "casemail-mda: %s\n", text);
+}
+
+/*
+ * check_only - -n: the secret, the database and the spool as the mda
+ * will find them (as run_user when root runs it, since pipe(8) runs
+ * the mda as that user); EX_OK, or EX_TEMPFAIL after one line per
+ * problem
+ */
+static int
+check_only(const struct cm_config *cfg, const char *conf)
+{
+	const char *err = NULL;
+	int n;
+
+	if (cm_preflight_become(cfg, NULL, &err) < 0) {
+		fprintf(stderr, "casemail-mda: %s\n", err);
+		return exit_status(CM_DS_TEMP);
+	}
+	n = cm_preflight(cfg, CM_PF_MDA, put_problem, NULL);
+	if (n > 0) {
+		fprintf(stderr, "casemail-mda: config %s: %d problem%s above: "
+				"every delivery would be deferred\n",
+			conf, n, n == 1 ? "" : "s");
+		return exit_status(CM_DS_TEMP);
+	}
+	printf("casemail-mda: config %s ok\n", conf);
+	return EX_OK;
+}
+
 /* main - options, config, secret, then the mode */
 int
 main(int argc, char **argv)
@@ -236,9 +275,9 @@ main(int argc, char **argv)
 	if (cfg == NULL)
 		temp_exit("config", err);
 	if (check) {
-		printf("casemail-mda: config %s ok\n", conf);
+		ret = check_only(cfg, conf);
 		cm_config_free(&cfg);
-		return EX_OK;
+		return ret;
 	}
 	if (getuid() == 0 && !cfg->mda_allow_root)
 		temp_exit("refusing to run as root",

@@ -12,7 +12,10 @@
  *	seconds; SIGTERM or SIGINT lets the messages being sent (one per
  *	connection) finish, records the batch and exits 0. --dry-run
  *	prints what would be sent (with a dummy login link) and changes
- *	nothing. -n checks the configuration and the templates and exits.
+ *	nothing. -n checks the configuration, the templates and what the
+ *	sender needs (secret, database, outbox without smtp_url, password
+ *	and key files; as run_user when root runs it) and exits, one line
+ *	per problem with its fix.
  *	--connections N
  *	overrides smtp_connections: this one process keeps up to N SMTP
  *	sessions with a message in flight on each, while claiming and
@@ -56,6 +59,7 @@
 #include "cm_log.h"
 #include "cm_maildir.h"
 #include "cm_mime.h"
+#include "cm_preflight.h"
 #include "sender.h"
 
 #define EXIT_STORE 75
@@ -227,6 +231,37 @@ nap(long seconds)
 	}
 }
 
+/* put_problem - one thing that would stop the sender, on stderr */
+static void
+put_problem(const char *text, void *ctx)
+{
+	(void)ctx;
+	fprintf(stderr, "casemail-send: %s\n", text);
+}
+
+/*
+ * check_only - -n after the templates loaded: the secret, the
+ * database, the outbox (without smtp_url), the password and key files;
+ * the exit status
+ */
+static int
+check_only(const struct cm_config *cfg, const char *conf)
+{
+	int n;
+
+	n = cm_preflight(cfg, CM_PF_SEND & ~CM_PF_TEMPLATES, put_problem,
+			 NULL);
+	if (n > 0) {
+		fprintf(stderr, "casemail-send: config %s: %d problem%s "
+				"above\n",
+			conf, n, n == 1 ? "" : "s");
+		return 1;
+	}
+	printf("casemail-send: config %s and templates in %s ok\n", conf,
+	       cfg->template_dir);
+	return 0;
+}
+
 /* main - options, configuration, transports, the queue */
 int
 main(int argc, char **argv)
@@ -315,14 +350,16 @@ main(int argc, char **argv)
 	}
 	s.cfg = cfg;
 	cm_config_warnings(cfg, log_warning, NULL);
+	if (check && cm_preflight_become(cfg, NULL, &err) < 0) {
+		cm_log_err("%s", err);
+		goto out;
+	}
 	cm_mime_init();
 	if (notice_load_templates(&s) < 0)
 		goto out;
 	s.composer = cm_composer_new();
 	if (check) {
-		printf("casemail-send: config %s and templates in %s ok\n",
-		       conf, cfg->template_dir);
-		ret = 0;
+		ret = check_only(cfg, conf);
 		goto out;
 	}
 	if (cm_token_init() < 0) {

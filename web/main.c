@@ -12,14 +12,18 @@
  *	connection: requests are short (a few indexed reads, a render) and
  *	the view rows of the audit log are group-committed about once a
  *	second (see session.c). -f logs to stderr as well as syslog, -v
- *	logs every request, -n checks the configuration and exits.
+ *	logs every request, -n checks the configuration and what the
+ *	portal needs (the secret, the database, portal_url reaching
+ *	portal_listen; as run_user when root runs it) and exits.
  *	The store must exist (casemail init); it is migrated forward on
  *	open like every other program's.
  *
  * DIAGNOSTICS
  *	Exit 0 after a signal (queued audit rows written first), 1 when
  *	the configuration, the secret, the store or the address is
- *	unusable, 64 for a bad command line. One line at start names the
+ *	unusable (with -n: one line per problem, with its fix), 64 for a
+ *	bad command line. A portal_url that is not https is warned about
+ *	at start. One line at start names the
  *	address and the portal URL; a warning follows when the address is
  *	loopback (where a local TLS proxy connects from) and
  *	portal_trust_proxy is off, since every client would then share
@@ -42,6 +46,7 @@
 
 #include "cm_html.h"
 #include "cm_log.h"
+#include "cm_preflight.h"
 #include "web.h"
 
 #define RATE_SLOTS 16384 /* counters in the rate table */
@@ -85,6 +90,49 @@ serve(struct web *w, struct MHD_Daemon *d)
 	return ret;
 }
 
+/* log_warning - the configuration warnings that concern the portal */
+static void
+log_warning(enum cm_config_warning kind, const char *text, void *ctx)
+{
+	(void)ctx;
+	if (kind == CM_CW_PORTAL_HTTP)
+		cm_log_warnx("%s", text);
+}
+
+/* put_problem - one thing that would stop the portal, on stderr */
+static void
+put_problem(const char *text, void *ctx)
+{
+	(void)ctx;
+	fprintf(stderr, "casemail-web: %s\n", text);
+}
+
+/*
+ * check_only - -n: what the portal needs (secret, database, portal_url
+ * against portal_listen), as run_user when root runs it; the exit
+ * status
+ */
+static int
+check_only(const struct cm_config *cfg, const char *path)
+{
+	const char *err = NULL;
+	int n;
+
+	if (cm_preflight_become(cfg, NULL, &err) < 0) {
+		fprintf(stderr, "casemail-web: %s\n", err);
+		return 1;
+	}
+	n = cm_preflight(cfg, CM_PF_WEB, put_problem, NULL);
+	if (n > 0) {
+		fprintf(stderr, "casemail-web: config %s: %d problem%s above\n",
+			path, n, n == 1 ? "" : "s");
+		return 1;
+	}
+	printf("%s: ok (listen %s, portal %s)\n", path, cfg->portal_listen,
+	       cfg->portal_url);
+	return 0;
+}
+
 /* main - options, configuration, store, serve */
 int
 main(int argc, char **argv)
@@ -125,7 +173,7 @@ main(int argc, char **argv)
 	}
 	if (optind != argc)
 		usage();
-	if (isatty(STDERR_FILENO))
+	if (isatty(STDERR_FILENO) || check)
 		flags |= CM_LOG_STDERR;
 	cm_log_open("casemail-web", flags);
 	cfg = cm_config_load(path, &err);
@@ -133,10 +181,9 @@ main(int argc, char **argv)
 		cm_log_err("config: %s", err);
 		goto out;
 	}
+	cm_config_warnings(cfg, log_warning, NULL);
 	if (check) {
-		printf("%s: ok (listen %s, portal %s)\n", path,
-		       cfg->portal_listen, cfg->portal_url);
-		ret = 0;
+		ret = check_only(cfg, path);
 		goto out;
 	}
 	if (cm_token_init() < 0) {

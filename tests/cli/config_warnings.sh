@@ -4,40 +4,45 @@
 # (officer mail without an officer key is then always held), a
 # portal_url that is not https, and the retired key
 # officer_require_auth, which still loads (old files keep working) and is
-# ignored. A clean configuration gets no warning.
+# ignored. A clean configuration gets no warning. (Each configuration
+# names the same store, made once, and the tree's templates, so that
+# config check has nothing else to say.)
 . "$TOP/tests/lib.sh"
 CM="$BIN/casemail"
+TPL="template_dir = $TOP/conf/templates"
+mkconf "$TPL"
+"$CM" -c "$CONF" init >/dev/null || echo "Bail out! casemail init"
 
-mkconf "trusted_authserv_ids = mx.police.example.org"
+mkconf "$TPL" "trusted_authserv_ids = mx.police.example.org"
 ok "a clean configuration" "$CM" -c "$CONF" config check
 is "says ok" "$OUT" "casemail: config $CONF ok"
 is "and warns about nothing" "$ERR" ""
 
-mkconf
+mkconf "$TPL"
 ok "no trusted_authserv_ids still passes" "$CM" -c "$CONF" config check
 is "one warning line" "$ERR" \
 	"casemail: warning: no trusted_authserv_ids: every officer mail to case+/note+ without an officer key will be held"
 
-mkconf "trusted_authserv_ids = mx.police.example.org" \
+mkconf "$TPL" "trusted_authserv_ids = mx.police.example.org" \
 	"officer_require_auth = yes"
 ok "the retired officer_require_auth still loads" "$CM" -c "$CONF" config check
 like "says ok" "$OUT" "config $CONF ok"
 like "warns that it is obsolete and ignored, with its line" "$ERR" \
-	"^casemail: warning: officer_require_auth \(line 11\) is obsolete, ignored: "
+	"^casemail: warning: officer_require_auth \(line 12\) is obsolete, ignored: "
 is "one warning" "$(printf '%s\n' "$ERR" | wc -l)" 1
 ok "and config show does not list it" "$CM" -c "$CONF" config show
 unlike "no officer_require_auth line" "$OUT" "officer_require_auth"
 ok "the store opens with it" "$CM" -c "$CONF" init
 
-mkconf "officer_require_auth = no"
+mkconf "$TPL" "officer_require_auth = no"
 ok "without trusted ids: both warnings" "$CM" -c "$CONF" config check
 is "two warning lines" "$(printf '%s\n' "$ERR" | grep -c '^casemail: warning: ')" 2
 
-mkconf "trusted_authserv_ids = mx.police.example.org" \
+mkconf "$TPL" "trusted_authserv_ids = mx.police.example.org" \
 	"officer_require_auth = yes" "officer_require_auth = no"
 exits "but given twice it is a duplicate like any key" 1 \
 	"$CM" -c "$CONF" config check
-like "naming the line" "$ERR" "casemail.conf:12: duplicate key 'officer_require_auth'"
+like "naming the line" "$ERR" "casemail.conf:13: duplicate key 'officer_require_auth'"
 
 sed -i 's|^portal_url = .*|portal_url = http://127.0.0.1:8080|' "$CONF"
 sed -i '/^officer_require_auth/d' "$CONF"

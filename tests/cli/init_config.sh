@@ -44,6 +44,7 @@ ok "no secret was made" test ! -e "$W/secret"
 mv "$W/secret.keep" "$W/secret"
 
 # --- config check / show ---
+echo "template_dir = $TOP/conf/templates" >>"$CONF"
 ok "config check" "$CM" -c "$CONF" config check
 is "config check ok line" "$OUT" "casemail: config $CONF ok"
 ok "config show" "$CM" -c "$CONF" config show

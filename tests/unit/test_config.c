@@ -55,7 +55,7 @@ static const char *const all_keys[] = {
 	"portal_connections", "portal_show_officer", "portal_trust_proxy",
 	"trusted_authserv_ids", "imap_password_file", "imap_ca_file", "imap_done_folder",
 	"imap_quarantine_folder", "imap_starttls", "imap_allow_plain",
-	"mda_allow_root", "child_timeout", "child_memory",
+	"mda_allow_root", "run_user", "child_timeout", "child_memory",
 	"max_message_size",
 	"max_attachment_size", "max_header_bytes", "max_mime_depth",
 	"max_mime_parts",
