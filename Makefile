@@ -5,7 +5,7 @@
 #   make check SANITIZE=1  the same under AddressSanitizer + UBSan (build-san/)
 #   make demo            the whole loop on an embedded default under ./var/demo
 #   make bench           benchmarks beside the anchor tools (ratios)
-#   make install PREFIX=/usr/local DESTDIR=
+#   make install PREFIX=/usr/local DESTDIR=   (after useradd casemail)
 #   make clean
 
 PREFIX ?= /usr/local
@@ -101,6 +101,20 @@ $(BUILD)/tests/test_web_%: $(BUILD)/tests/unit/test_web_%.o \
 deps:
 	@sh scripts/deps.sh
 
+# On a machine without the libraries, say which Debian packages to
+# install rather than let pkg-config fail on the first one it misses.
+.PHONY: pkgcheck
+pkgcheck:
+	@pkg-config --exists $(PKGS) || { \
+		echo "make: missing libraries:" \
+			"$$(for p in $(PKGS); do pkg-config --exists $$p || \
+			printf '%s ' $$p; done)"; \
+		echo "make: install the build packages first, as root:" \
+			"sh scripts/deps.sh --build (make deps: everything" \
+			"the tests need too)"; exit 1; }
+$(LIB_OBJ) $(CLI_SRC:%.c=$(BUILD)/%.o) $(MDA_SRC:%.c=$(BUILD)/%.o) \
+	$(SEND_SRC:%.c=$(BUILD)/%.o) $(WEB_SRC:%.c=$(BUILD)/%.o): | pkgcheck
+
 # make check: packages first, then a fresh make so pkg-config sees them.
 check: deps
 	@$(MAKE) --no-print-directory _check
@@ -128,16 +142,30 @@ bench: deps
 	@$(MAKE) --no-print-directory $(PROGS)
 	@BUILD=$(BUILD) sh bench/run.sh
 
+# install: programs, man pages, templates; the example config only when
+# there is none. Run by root on the machine itself (no DESTDIR) with the
+# group CM_GROUP there, $(SYSCONFDIR) becomes root:casemail 0750 and the
+# config root:casemail 0640, so the programs, running as casemail, can
+# read it and nothing else can; otherwise it says what to do.
+CM_GROUP ?= casemail
 install: $(PROGS)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
-		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(DATADIR)/templates \
-		$(DESTDIR)$(SYSCONFDIR)
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(DATADIR)/templates
+	install -d -m 0750 $(DESTDIR)$(SYSCONFDIR)
 	install -m 0755 $(PROGS) $(DESTDIR)$(BINDIR)/
 	install -m 0644 docs/*.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 docs/*.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 conf/templates/* $(DESTDIR)$(DATADIR)/templates/
 	test -e $(DESTDIR)$(SYSCONFDIR)/casemail.conf || \
 		install -m 0640 conf/casemail.conf $(DESTDIR)$(SYSCONFDIR)/
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && \
+	    getent group $(CM_GROUP) >/dev/null; then \
+		chgrp $(CM_GROUP) $(SYSCONFDIR) $(SYSCONFDIR)/casemail.conf; \
+	else \
+		echo "make install: then, as root: chgrp $(CM_GROUP)" \
+			"$(SYSCONFDIR) $(SYSCONFDIR)/casemail.conf" \
+			"(the programs run as $(CM_GROUP) and read it)"; \
+	fi
 
 clean:
 	rm -rf build build-san var/demo var/test

@@ -4,11 +4,21 @@
 # Run by `make check` and `make demo`. Does nothing when every package is
 # present; otherwise, as root, runs a non-interactive apt-get install of the
 # missing ones. Not root and something missing: says what, exits 1.
+# With --build, only what building casemail needs (the postmaster's
+# install, README): the compiler, pkg-config and the libraries' -dev
+# packages.
 set -eu
-PKGS="build-essential pkg-config libgmime-3.0-dev libsqlite3-dev sqlite3
+BUILD_PKGS="build-essential pkg-config libgmime-3.0-dev libsqlite3-dev sqlite3
 libsodium-dev nettle-dev libcurl4-gnutls-dev libetpan-dev libxml2-dev libjansson-dev
+libmicrohttpd-dev"
+PKGS="$BUILD_PKGS
 libcmocka-dev postfix swaks dovecot-imapd procps jq
-libmicrohttpd-dev chromium nginx-light wrk"
+chromium nginx-light wrk"
+case "${1:-}" in
+--build) PKGS=$BUILD_PKGS ;;
+"") ;;
+*) echo "usage: deps.sh [--build]" >&2; exit 2 ;;
+esac
 
 missing=""
 for p in $PKGS; do
