@@ -6,7 +6,9 @@
  *	must be kept and whether a quote and a signature must have been
  *	split off: every quote header, separators, Outlook blocks, trailing
  *	and interleaved quotes, signatures, mobile signatures, the
- *	never-empty rule and CRLF input. Then a linear-time check.
+ *	never-empty rule and CRLF input; header blocks known by their
+ *	shape in any language, delimiter lines, forwarded messages read
+ *	apart. Then a linear-time check.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -194,6 +196,52 @@ static const struct tcase cases[] = {
 	 "you what happened on the night of the burglary", 0, 0},
 	/* 50: a close with nothing after it stays */
 	{"See you.\n\nKind regards,\n", "See you.\n\nKind regards,", 0, 0},
+	/* 51: Outlook in Romanian, labels in no list: a header block by
+	 * its shape (field lines, an address, a date and time) */
+	{"Da.\n\nDe la: Politia <reply+k@cases.example>\nTrimis: luni, 3 "
+	 "martie 2025 10:15\nC\xc4\x83tre: Ion <ion@example.ro>\n"
+	 "Subiect: Cazul\n\nStimate domn,\n", "Da.", 1, 0},
+	/* 52: Outlook in Croatian under its "Izvorna poruka" title */
+	{"Hvala.\n\n-----Izvorna poruka-----\n\xc5\xa0" "alje: Policija "
+	 "<reply+k@cases.example>\nPoslano: 3. o\xc5\xbe" "ujka 2025. "
+	 "10:15\nPrima: Ivan <ivan@example.hr>\nPredmet: Slu\xc4\x8d" "aj\n"
+	 "\nPo\xc5\xa1tovani,\n", "Hvala.", 1, 0},
+	/* 53: a delimiter of any punctuation above a header block (Lotus
+	 * Notes and web mail draw them with '*', '~', '=' or U+2500) */
+	{"Yes please.\n\n*~*~*~*~*~*~*~*\nKimden: Polis <reply+k@cases."
+	 "example>\nTarih: 3 Mart 2025 10:15\nKime: Ali <ali@example.com>\n"
+	 "Konu: Dava\n\nMerhaba\n", "Yes please.", 1, 0},
+	/* 54: a Thunderbird header block (Subject first) of four lines */
+	{"OK.\n\nSubject: Your case\nDate: Mon, 3 Mar 2025 10:15:00 +0000\n"
+	 "From: PC Jones <reply+k@cases.example>\nTo: me@example.com\n\n"
+	 "old\n", "OK.", 1, 0},
+	/* 55: the writer's own list of fields is no header block */
+	{"Here are the details:\n\nEmail: john@example.com\nTime: 3 March "
+	 "14:30\nPlace: High Street\n\nThanks\n",
+	 "Here are the details:\n\nEmail: john@example.com\nTime: 3 March "
+	 "14:30\nPlace: High Street\n\nThanks", 0, 0},
+	/* 56: ... nor in the middle of the writer's paragraph */
+	{"Name: John Smith\nEmail: john@example.com\nTime: 3 March 14:30\n"
+	 "Place: High Street\n", "Name: John Smith\nEmail: john@example.com\n"
+	 "Time: 3 March 14:30\nPlace: High Street", 0, 0},
+	/* 57: a plain rule line above the writer's own text stays */
+	{"Part one\n\n----------\n\nPart two\n",
+	 "Part one\n\n----------\n\nPart two", 0, 0},
+	/* 58: Gmail forward: the victim's words and the forwarded message
+	 * all kept, even its quote and signature lines */
+	{"This is from the seller.\n\n---------- Forwarded message "
+	 "---------\nFrom: Bob <bob@scam.example>\nDate: Mon, 3 Mar 2025\n"
+	 "Subject: Pay\nTo: <me@example.com>\n\nPay now.\n> earlier\n--\n"
+	 "Bob\n", "This is from the seller.\n\n---------- Forwarded message "
+	 "---------\nFrom: Bob <bob@scam.example>\nDate: Mon, 3 Mar 2025\n"
+	 "Subject: Pay\nTo: <me@example.com>\n\nPay now.\n> earlier\n--\n"
+	 "Bob", 0, 0},
+	/* 59: the writer's mobile signature above a forward is split off,
+	 * the forwarded message kept (Apple Mail, iPhone) */
+	{"See below.\n\nSent from my iPhone\n\nBegin forwarded message:\n\n"
+	 "From: Bob <bob@scam.example>\nSubject: Pay\n\nPay now.\n",
+	 "See below.\n\nBegin forwarded message:\n\nFrom: Bob <bob@scam."
+	 "example>\nSubject: Pay\n\nPay now.", 0, 1},
 };
 
 /* test_table - every row trims as expected */
@@ -233,6 +281,59 @@ test_parts(void **state)
 	assert_string_equal(t.signature, "-- \nJane");
 	assert_string_equal(t.quoted, "-----Original Message-----\nold");
 	cm_trim_clear(&t);
+	cm_trim_clear(&t);
+}
+
+/* test_forward - a forwarded message is read apart: sender, date,
+ * subject, addressee and text; the writer's words as the note */
+static void
+test_forward(void **state)
+{
+	static const char *const html =
+		"<div>From the seller.<div class=\"gmail_quote\">"
+		"---------- Forwarded message ---------<br>From: <b>Bob</b> "
+		"&lt;bob@scam.example&gt;<br>Subject: Pay<br><br>"
+		"<div>Pay now.</div></div></div>";
+	struct cm_trim t;
+
+	(void)state;
+	/* Thunderbird: Subject first, labels in German */
+	cm_trim_text("Schauen Sie.\n\n-------- Weitergeleitete Nachricht "
+		     "--------\nBetreff: Zahlung\nDatum: Mon, 3 Mar 2025 "
+		     "10:15:00 +0100\nVon: Bob <bob@scam.example>\nAn: "
+		     "ich@example.de\n\nZahlen Sie.\n", &t);
+	assert_true(t.forwarded);
+	assert_null(t.quoted);
+	assert_string_equal(t.fwd_note, "Schauen Sie.");
+	assert_string_equal(t.fwd_from, "Bob <bob@scam.example>");
+	assert_string_equal(t.fwd_date, "Mon, 3 Mar 2025 10:15:00 +0100");
+	assert_string_equal(t.fwd_subject, "Zahlung");
+	assert_string_equal(t.fwd_to, "ich@example.de");
+	assert_string_equal(t.fwd_body, "Zahlen Sie.");
+	cm_trim_clear(&t);
+	assert_false(t.forwarded);
+	/* nothing of the writer's own: no note */
+	cm_trim_text("Begin forwarded message:\n\n*From:* Bob <b@x.example>"
+		     "\n*Date:* 3 March 2025\n\ntext\n", &t);
+	assert_true(t.forwarded);
+	assert_null(t.fwd_note);
+	assert_string_equal(t.fwd_from, "Bob <b@x.example>");
+	assert_string_equal(t.fwd_date, "3 March 2025");
+	assert_null(t.fwd_subject);
+	assert_string_equal(t.fwd_body, "text");
+	cm_trim_clear(&t);
+	/* Gmail's HTML forward sits in a gmail_quote block: still kept */
+	cm_trim_html(html, strlen(html), &t);
+	assert_true(t.forwarded);
+	assert_null(t.quoted);
+	assert_non_null(strstr(t.body, "Pay now."));
+	assert_string_equal(t.fwd_subject, "Pay");
+	cm_trim_clear(&t);
+	/* a reply is no forward */
+	cm_trim_text("Yes.\n\nOn Mon, 3 Mar 2025, A <a@b.example> wrote:\n"
+		     "> q\n", &t);
+	assert_false(t.forwarded);
+	assert_null(t.fwd_body);
 	cm_trim_clear(&t);
 }
 
@@ -294,6 +395,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_parts),
+		cmocka_unit_test(test_forward),
 		cmocka_unit_test(test_linear),
 		cmocka_unit_test(test_long_quote),
 	};
