@@ -93,7 +93,7 @@ struct lmtpd {
 	int ufd, tfd, lock_fd; /* unix and TCP listeners, the lock */
 	dev_t sock_dev;        /* the socket we made, to unlink only it */
 	ino_t sock_ino;
-	char *allowed[MAX_ALLOW]; /* numeric addresses */
+	char allowed[MAX_ALLOW][INET6_ADDRSTRLEN + 1]; /* numeric */
 	size_t n_allowed;
 	pid_t *sessions;
 	long n_sessions;
@@ -315,7 +315,8 @@ parse_allow(struct lmtpd *d)
 			if (inet_pton(AF_INET, a, bin) != 1 &&
 			    inet_pton(AF_INET6, a, bin) != 1)
 				return -1;
-			d->allowed[d->n_allowed++] = cm_xstrdup(a);
+			cm_strlcpy(d->allowed[d->n_allowed++], a,
+				   sizeof(d->allowed[0]));
 		}
 		p += n;
 		while (*p == ',' || *p == ' ')
@@ -793,8 +794,6 @@ main(int argc, char **argv)
 		close(d.lock_fd);
 	cm_log_info("stopped");
 	free(d.sessions);
-	for (size_t i = 0; i < d.n_allowed; i++)
-		free(d.allowed[i]);
 	cm_secret_free(&d.secret);
 	cm_config_free(&d.cfg);
 	return EX_OK;
