@@ -48,7 +48,8 @@ struct cm_bounce {
 	bool is_dsn;      /* an RFC 3464 report (or its fields) was read */
 	bool is_bounce;   /* a failure notice: something was not delivered */
 	bool is_delay;    /* a delay warning only: nothing failed yet */
-	const char *format; /* "dsn", "text", "none" (static) */
+	const char *format; /* "dsn", "x-failed-recipients",
+			       "returned-headers", "text", "none" (static) */
 	struct cm_bounce_rcpt *rcpts;
 	size_t n_rcpts;
 	char *orig_message_id; /* Message-ID of the returned message

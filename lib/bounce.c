@@ -19,7 +19,10 @@
  *	   "failed" is permanent whatever the status (4.4.7 means the MTA
  *	   gave up), "delayed" never is, otherwise the status class says.
  *	2. X-Failed-Recipients (Exim).
- *	3. Free text, before the copy of the returned message (the words
+ *	3. The returned message's headers, for a notice: its one addressee
+ *	   (To and Cc hold exactly one address, not its own sender, not
+ *	   list mail), when the free text names no one else.
+ *	4. Free text, before the copy of the returned message (the words
  *	   before a copy mark on the same line still count: HTML notices
  *	   rendered as one line): an address counts as a failed recipient
  *	   when it stands alone on its line, is followed by ':' or " ...",
@@ -58,6 +61,7 @@
 #include <strings.h>
 
 #include "cm_bounce.h"
+#include "cm_fit.h"
 #include "cm_util.h"
 
 #define MAX_SCAN (256 * 1024) /* bytes of free text looked at */
@@ -696,6 +700,65 @@ hdr_addrs(const char *hdrs, bool senders)
 	return r != NULL ? r : cm_xstrdup("");
 }
 
+static bool in_words(const char *list, const char *a, size_t n);
+
+/*
+ * returned_rcpt - the one addressee of the returned message: if the To
+ * and Cc fields of its headers hdrs (continuation lines included) hold
+ * exactly one address, copy it into out[cap] and return true. A message
+ * to several people says nothing about which of them failed, and list
+ * mail (List-Id, List-Post, X-BeenThere, Precedence list or bulk: RFC
+ * 2369, 2919) is addressed to the list, not to the member whose server
+ * refused it; that guard was written from the Mailman bounces of
+ * flufl.bounce.
+ */
+static bool
+returned_rcpt(const char *hdrs, char *out, size_t cap)
+{
+	struct span s;
+	char *buf = cm_xmalloc(MAX_LINE + 1);
+	size_t pos = 0, len, n, k, ab, ae, found = 0;
+	bool take = false, self;
+	char *snd, *low;
+
+	len = hdrs != NULL ? strlen(hdrs) : 0;
+	if (len > MAX_SCAN)
+		len = MAX_SCAN;
+	while (next_line(hdrs, len, &pos, &s)) {
+		if (is_blank(s))
+			break;
+		n = lower_line(s, buf);
+		if (cm_fit_on(CM_FIT_FLUFL) &&
+		    (strncmp(buf, "list-id:", 8) == 0 ||
+		     strncmp(buf, "list-post:", 10) == 0 ||
+		     strncmp(buf, "x-beenthere:", 12) == 0 ||
+		     strncmp(buf, "precedence: list", 16) == 0 ||
+		     strncmp(buf, "precedence: bulk", 16) == 0)) {
+			found = 2;
+			break;
+		}
+		if (buf[0] != ' ' && buf[0] != '\t')
+			take = strncmp(buf, "to:", 3) == 0 ||
+			       strncmp(buf, "cc:", 3) == 0;
+		for (k = 0; take && find_addr(buf, n, k, &ab, &ae); k = ae) {
+			if (found++ == 0 && ae - ab < cap) {
+				memcpy(out, s.p + ab, ae - ab);
+				out[ae - ab] = '\0';
+			}
+		}
+	}
+	free(buf);
+	if (found != 1 || out[0] == '\0')
+		return false;
+	/* a message its sender addressed to himself names no one else */
+	snd = hdr_addrs(hdrs, true);
+	low = cm_str_lower(cm_xstrdup(out));
+	self = in_words(snd, low, strlen(low));
+	free(low);
+	free(snd);
+	return !self;
+}
+
 /* in_list - true if lower-case address a[0..n) is a word of list */
 static bool
 in_words(const char *list, const char *a, size_t n)
@@ -1053,8 +1116,8 @@ cm_bounce_parse(const struct cm_msg *m, struct cm_bounce *b)
 {
 	struct ftext ft = { false, false, false, false, NULL };
 	struct cm_bounce tb;
-	const char *text;
-	char *senders;
+	const char *text, *rformat = "text";
+	char *senders, addr[CM_MAX_ADDRESS + 1];
 	bool daemon, subj, report, notice, any_perm = false;
 	size_t i;
 
@@ -1095,11 +1158,24 @@ cm_bounce_parse(const struct cm_msg *m, struct cm_bounce *b)
 		 (ft.strong && daemon_sender(m, true)) ||
 		 (subj && !reply_subject(m) &&
 		  (ft.fail || (ft.delay && ft.strong)));
+	/* then the returned message's one addressee, before free text: a
+	 * header field is structure, a sentence is a guess */
+	addr[0] = '\0';
+	if (b->n_rcpts == 0 && (report || b->is_dsn || notice) &&
+	    returned_rcpt(m->returned_headers, addr, sizeof(addr)) &&
+	    (m->to == NULL || strcasecmp(addr, m->to) != 0) &&
+	    (m->from == NULL || strcasecmp(addr, m->from) != 0) &&
+	    (tb.n_rcpts == 0 || find_rcpt(&tb, addr) != NULL ||
+	     tb.n_rcpts > 1)) {
+		cm_bounce_clear(&tb);
+		(void)add_rcpt(&tb, addr, strlen(addr));
+		rformat = "returned-headers";
+	}
 	if (b->n_rcpts == 0 && (report || b->is_dsn || notice)) {
 		cm_bounce_clear(b);
 		*b = tb;
 		memset(&tb, 0, sizeof(tb));
-		b->format = b->n_rcpts > 0 ? "text" : "none";
+		b->format = b->n_rcpts == 0 ? "none" : rformat;
 		for (i = 0; i < b->n_rcpts; i++)
 			b->rcpts[i].permanent = !(ft.delay && !ft.gaveup);
 		b->is_dsn = report;

@@ -202,6 +202,24 @@ static const struct mcase msg_cases[] = {
 	 "did not reach the following recipient(s):\n\nu@e.example on Fri"
 	 "\n    The recipient name is not recognized\n", NULL, 1, 0,
 	 "u@e.example"},
+	/* 9: no report fields and no address in the text: the returned
+	 * message's one addressee (its headers come before free text) */
+	{"MAILER-DAEMON@mx.example", "Mail Delivery System", "me@l.example",
+	 "", "Undelivered Mail Returned to Sender",
+	 "This is the mail system. Your message could not be delivered.\n",
+	 "From: me@l.example\nTo: Victim <v@e.example>\nSubject: case\n", 1,
+	 0, "v@e.example"},
+	/* 10: ... not when it went to several people */
+	{"MAILER-DAEMON@mx.example", "Mail Delivery System", "me@l.example",
+	 "", "Undelivered Mail Returned to Sender",
+	 "This is the mail system. Your message could not be delivered.\n",
+	 "From: me@l.example\nTo: v@e.example, w@e.example\n", 1, 0, ""},
+	/* 11: ... nor for list mail, addressed to the list (RFC 2919) */
+	{"MAILER-DAEMON@mx.example", "Mail Delivery System", "me@l.example",
+	 "", "Undelivered Mail Returned to Sender",
+	 "This is the mail system. Your message could not be delivered.\n",
+	 "From: a@l.example\nTo: list@l.example\nList-Id: <list.l.example>\n",
+	 1, 0, ""},
 };
 
 /* check - the recipients of b are addrs, first permanence as given */
