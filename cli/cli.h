@@ -223,4 +223,9 @@ int cmd_quarantine_show(struct cli *c, struct args *a);
 int cmd_quarantine_release(struct cli *c, struct args *a);
 int cmd_quarantine_delete(struct cli *c, struct args *a);
 
+int cmd_milestone(struct cli *c, struct args *a);
+int cmd_milestone_list(struct cli *c, struct args *a);
+int cmd_milestone_check(struct cli *c, struct args *a);
+int cmd_victim_enhanced(struct cli *c, struct args *a);
+
 #endif

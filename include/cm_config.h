@@ -101,7 +101,21 @@ struct cm_config {
 	struct cm_limits limits;
 	char *obsolete; /* retired keys set in the file, as a warning's
 			   text ("key (line N): why; ..."), or NULL */
+
+	/* milestones of the Victims' Code */
+	char *force_timezone;      /* IANA zone of the force's working days */
+	char *bank_holidays_extra; /* extra days off, YYYY-MM-DD list */
+	char *milestone_kinds;     /* kind[:days[:enhanced]] list */
+	long milestone_days;       /* working days to tell a victim */
+	long milestone_days_enhanced; /* the same, enhanced rights */
+	long milestone_warning_hours; /* warn the officer this long before */
+	char *milestone_supervisor; /* daily digest of overdue; "": none */
 };
+
+/* the milestone kinds of the Victims' Code (Right 6) */
+#define CM_MILESTONE_KINDS                                              \
+	"arrested interviewed released_nfa bailed released_ui bail_changed" \
+	" charged ocd not_investigated"
 
 /*
  * cm_config_load - read and validate path. Returns the config (caller

@@ -72,7 +72,7 @@
 				* of 16 MiB instead of SQLite's 2 MiB */
 
 /* The schema version this build writes (PRAGMA user_version). */
-#define CM_STORE_VERSION 4
+#define CM_STORE_VERSION 5
 
 struct cm_store;
 
@@ -636,5 +636,82 @@ int cm_store_audit_anchor(struct cm_store *st, int64_t *count_r,
 int cm_store_audit_check_anchor(struct cm_store *st, int64_t count,
 				const unsigned char head[CM_HASH_LEN],
 				const char **error_r);
+
+/* ---- additions: milestones of the Victims' Code (schema version 5) ---- */
+
+/*
+ * struct cm_milestone - an event on a case that a victim must be told of
+ * by a deadline. Strings are owned by the store, valid until the next
+ * cm_store_* call (in a list: for the callback only).
+ */
+struct cm_milestone {
+	int64_t id;
+	int64_t case_id;
+	const char *case_ref;
+	int64_t oic_id;     /* the case's officer in charge; 0 if none */
+	int64_t victim_id;  /* 0: every victim of the case */
+	const char *kind;
+	int64_t at;         /* when it happened */
+	int64_t officer_id; /* who recorded it; 0 if none */
+	bool enhanced;      /* the deadline is the enhanced-rights one */
+	int64_t deadline;   /* the victim is told by then */
+	int64_t met_at;     /* when the update was sent; 0 if not yet */
+	int64_t met_message_id; /* that update; 0 if none */
+	const char *status; /* "pending", "met", "late", "overdue" */
+	int64_t warned_at;  /* officer warned before the deadline; 0: no */
+	int64_t alerted_at; /* officer told it is overdue; 0: no */
+	int64_t created_at;
+};
+
+/* cm_store_milestone_add - record m (case_id, victim_id, kind, at,
+ * officer_id, enhanced, deadline used; status "pending"). Write. */
+int cm_store_milestone_add(struct cm_store *st, const struct cm_milestone *m,
+			   int64_t *id_r, const char **error_r);
+/*
+ * cm_store_milestone_list - milestones of case_id (0: every case) by
+ * case, time and id; with open_only those pending or overdue only. fn's
+ * object is borrowed for the call; fn returns 0 or -1 to stop.
+ */
+int cm_store_milestone_list(struct cm_store *st, int64_t case_id,
+			    bool open_only,
+			    int (*fn)(const struct cm_milestone *m,
+				      void *ctx),
+			    void *ctx, const char **error_r);
+/*
+ * cm_store_milestone_refresh - for every milestone not yet met, find
+ * the first update that meets it: an officer's posted, victim-visible
+ * message on the case, written at or after the milestone, addressed to
+ * its victim (or to all) and whose update notice to that victim was
+ * sent (for a milestone of every victim: a message to all with a notice
+ * sent to any of them); met_at is when that notice was marked sent. Its
+ * status becomes "met" (by the deadline) or "late", and those still
+ * unmet become "overdue" once now is past the deadline. *changed_r (may
+ * be NULL) gets the rows changed. Write.
+ */
+int cm_store_milestone_refresh(struct cm_store *st, int64_t now,
+			       int64_t *changed_r, const char **error_r);
+/* cm_store_milestone_mark - set warned_at (alerted false) or alerted_at
+ * (alerted true) to at; CM_ENOENT if none. Write. */
+int cm_store_milestone_mark(struct cm_store *st, int64_t id, bool alerted,
+			    int64_t at, const char **error_r);
+/*
+ * cm_store_milestone_enhanced - does victim_id (0: any victim of
+ * case_id) have enhanced rights, into *enhanced_r
+ */
+int cm_store_milestone_enhanced(struct cm_store *st, int64_t case_id,
+				int64_t victim_id, bool *enhanced_r,
+				const char **error_r);
+/* cm_store_victim_set_enhanced - the victim's enhanced-rights flag;
+ * CM_ENOENT if no such victim. Write. */
+int cm_store_victim_set_enhanced(struct cm_store *st, int64_t victim_id,
+				 bool enhanced, const char **error_r);
+/* cm_store_notice_add_digest - queue a milestone_digest notice, which
+ * belongs to no case, victim or officer (its address is configured) */
+int cm_store_notice_add_digest(struct cm_store *st, int64_t *id_r,
+			       const char **error_r);
+/* cm_store_notice_digest_since - the newest milestone_digest notice
+ * created at or after since into *found_r */
+int cm_store_notice_digest_since(struct cm_store *st, int64_t since,
+				 bool *found_r, const char **error_r);
 
 #endif

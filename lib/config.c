@@ -114,6 +114,7 @@ static const char *check_ref_pattern(char **value);
 static const char *check_smtp(char **value);
 static const char *check_listen(char **value);
 static const char *check_auto(char **value);
+static const char *check_milestone_kinds(char **value);
 
 #define OFF(field) offsetof(struct cm_config, field)
 
@@ -250,6 +251,22 @@ static const struct row rows[] = {
 	  1000, CM_MAX_MIME_DEPTH, F_ZERO_DEFAULT, NULL },
 	{ "max_mime_parts", CT_LONG, "0", OFF(limits.max_mime_parts), 1,
 	  100000, CM_MAX_MIME_PARTS, F_ZERO_DEFAULT, NULL },
+
+	/* milestones of the Victims' Code and their working-day deadlines */
+	{ "force_timezone", CT_STRING, "Europe/London", OFF(force_timezone),
+	  0, 0, 0, 0, check_nonempty },
+	{ "bank_holidays_extra", CT_STRING, "", OFF(bank_holidays_extra), 0,
+	  0, 0, 0, NULL },
+	{ "milestone_kinds", CT_STRING, CM_MILESTONE_KINDS,
+	  OFF(milestone_kinds), 0, 0, 0, 0, check_milestone_kinds },
+	{ "milestone_days", CT_LONG, "5", OFF(milestone_days), 1, 60, 0, 0,
+	  NULL },
+	{ "milestone_days_enhanced", CT_LONG, "1",
+	  OFF(milestone_days_enhanced), 1, 60, 0, 0, NULL },
+	{ "milestone_warning_hours", CT_LONG, "24",
+	  OFF(milestone_warning_hours), 0, 720, 0, 0, NULL },
+	{ "milestone_supervisor", CT_STRING, "", OFF(milestone_supervisor),
+	  0, 0, 0, 0, NULL },
 };
 
 #define N_ROWS CM_ARRAY_SIZE(rows)
@@ -499,6 +516,44 @@ check_auto(char **value)
 	    strcmp(*value, "no") == 0)
 		return NULL;
 	return "expected auto, yes or no";
+}
+
+/* check_milestone_kinds - milestone_kinds: "kind[:days[:enhanced]]"
+ * items separated by blanks or commas; kinds of a-z and '_' (1..32),
+ * days 1..60 */
+static const char *
+check_milestone_kinds(char **value)
+{
+	static const char want[] = "expected kind[:days[:enhanced_days]] "
+				   "items (a-z and _, days 1..60)";
+	const char *p = *value;
+	size_t n, k, items = 0;
+	long d;
+
+	for (;;) {
+		p += strspn(p, " ,");
+		if (*p == '\0')
+			break;
+		n = strspn(p, "abcdefghijklmnopqrstuvwxyz_");
+		if (n == 0 || n > 32)
+			return want;
+		p += n;
+		for (k = 0; k < 2 && *p == ':'; k++) {
+			p++;
+			n = strspn(p, "0123456789");
+			if (n == 0 || n > 2)
+				return want;
+			d = (p[0] - '0') * (n == 2 ? 10 : 1) +
+			    (n == 2 ? p[1] - '0' : 0);
+			if (d < 1 || d > 60)
+				return want;
+			p += n;
+		}
+		if (*p != '\0' && *p != ' ' && *p != ',')
+			return want;
+		items++;
+	}
+	return items > 0 ? NULL : want;
 }
 
 /* check_smtp - smtp_url: empty (write to outbox_dir) or smtp(s) URL */

@@ -273,6 +273,86 @@ static const char schema_v4[] =
 	"CREATE INDEX notices_pending_notify ON notices(case_id, officer_id,"
 	" status) WHERE kind = 'officer_notify';";
 
+/*
+ * v5: milestones of the Victims' Code with their working-day deadlines,
+ * victims' enhanced rights and agreed update rhythm, and the notice
+ * kinds that warn of a deadline (milestone_warning, milestone_overdue)
+ * and the supervisor's daily digest (milestone_digest, to an address
+ * from the configuration: neither victim nor officer, nor one case).
+ * SQLite cannot change a CHECK constraint, so notices is rebuilt: its
+ * rows are kept aside, the old table dropped and the new one renamed
+ * into its place before they go back with their ids, so that tokens
+ * still point at the same notices. Dropping it breaks the references
+ * from tokens for a moment: foreign keys are deferred to the commit,
+ * by which time every notice is back. The indexes follow.
+ */
+static const char schema_v5[] =
+	"CREATE TABLE milestones ("
+	" id INTEGER PRIMARY KEY,"
+	" case_id INTEGER NOT NULL REFERENCES cases(id),"
+	" victim_id INTEGER REFERENCES victims(id),"
+	" kind TEXT NOT NULL CHECK (kind <> ''),"
+	" at INTEGER NOT NULL,"
+	" officer_id INTEGER REFERENCES officers(id),"
+	" enhanced INTEGER NOT NULL DEFAULT 0 CHECK (enhanced IN (0, 1)),"
+	" deadline INTEGER NOT NULL,"
+	" met_at INTEGER,"
+	" met_message_id INTEGER REFERENCES messages(id),"
+	" status TEXT NOT NULL DEFAULT 'pending'"
+	"  CHECK (status IN ('pending', 'met', 'late', 'overdue')),"
+	" warned_at INTEGER,"
+	" alerted_at INTEGER,"
+	" created_at INTEGER NOT NULL);"
+	"CREATE INDEX milestones_case ON milestones(case_id, at);"
+	"CREATE INDEX milestones_open ON milestones(status, deadline);"
+	"ALTER TABLE victims ADD COLUMN enhanced INTEGER NOT NULL DEFAULT 0"
+	" CHECK (enhanced IN (0, 1));"
+	"ALTER TABLE victims ADD COLUMN update_rhythm TEXT NOT NULL"
+	" DEFAULT 'milestones' CHECK (update_rhythm IN ('weekly',"
+	" 'fortnightly', 'monthly', 'milestones'));"
+	"PRAGMA defer_foreign_keys = ON;"
+	"CREATE TABLE notices_v4 AS SELECT * FROM notices;"
+	"CREATE TABLE notices_v5 ("
+	" id INTEGER PRIMARY KEY,"
+	" case_id INTEGER REFERENCES cases(id),"
+	" victim_id INTEGER REFERENCES victims(id),"
+	" officer_id INTEGER REFERENCES officers(id),"
+	" message_id INTEGER REFERENCES messages(id),"
+	" kind TEXT NOT NULL CHECK (kind IN ('update', 'officer_notify',"
+	"  'bounce_alert', 'fresh_link', 'milestone_warning',"
+	"  'milestone_overdue', 'milestone_digest')),"
+	" channel TEXT NOT NULL CHECK (channel IN ('email', 'sms')),"
+	" status TEXT NOT NULL DEFAULT 'queued'"
+	"  CHECK (status IN ('queued', 'sending', 'sent', 'deferred',"
+	"  'failed', 'suppressed')),"
+	" attempts INTEGER NOT NULL DEFAULT 0,"
+	" next_attempt_at INTEGER NOT NULL,"
+	" lease_until INTEGER NOT NULL DEFAULT 0,"
+	" last_error TEXT,"
+	" sent_message_id TEXT,"
+	" provider_id TEXT,"
+	" created_at INTEGER NOT NULL,"
+	" updated_at INTEGER NOT NULL,"
+	" CHECK (kind = 'milestone_digest' OR"
+	"  ((victim_id IS NULL) <> (officer_id IS NULL))),"
+	" CHECK (kind = 'milestone_digest' OR case_id IS NOT NULL));"
+	"DROP TABLE notices;"
+	"ALTER TABLE notices_v5 RENAME TO notices;"
+	"INSERT INTO notices (id, case_id, victim_id, officer_id, message_id,"
+	" kind, channel, status, attempts, next_attempt_at, lease_until,"
+	" last_error, sent_message_id, provider_id, created_at, updated_at)"
+	" SELECT id, case_id, victim_id, officer_id, message_id, kind,"
+	" channel, status, attempts, next_attempt_at, lease_until,"
+	" last_error, sent_message_id, provider_id, created_at, updated_at"
+	" FROM notices_v4 ORDER BY id;"
+	"DROP TABLE notices_v4;"
+	"CREATE INDEX notices_case ON notices(case_id);"
+	"CREATE INDEX notices_sent_message_id ON notices(sent_message_id);"
+	"CREATE INDEX notices_due ON notices(status, next_attempt_at);"
+	"CREATE INDEX notices_pending_notify ON notices(case_id, officer_id,"
+	" status) WHERE kind = 'officer_notify';"
+	"CREATE INDEX notices_message ON notices(message_id);";
+
 struct cm_store;
 static int audit_meta_init(struct cm_store *st, const char **error_r);
 static int meta_write(struct cm_store *st, int64_t count,
@@ -291,6 +371,7 @@ static const struct migration migrations[] = {
 	{ schema_v2, NULL },
 	{ schema_v3, NULL },
 	{ schema_v4, NULL },
+	{ schema_v5, NULL },
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==
@@ -3687,5 +3768,294 @@ cm_store_audit_check_anchor(struct cm_store *st, int64_t count,
 	ret = 0;
 out:
 	done(s);
+	return ret;
+}
+
+/* ---- milestones of the Victims' Code ---- */
+
+/* local_prep - prepare sql that is not in the statement cache (the
+ * caller finalizes it) */
+static int
+local_prep(struct cm_store *st, const char *sql, const char *what,
+	   sqlite3_stmt **s_r, const char **error_r)
+{
+	int rc;
+
+	st->bind_rc = SQLITE_OK;
+	*s_r = NULL;
+	rc = sqlite3_prepare_v2(st->db, sql, -1, s_r, NULL);
+	if (rc != SQLITE_OK)
+		return fail(st, rc, what, error_r);
+	return 0;
+}
+
+/* cm_store_milestone_add - record a milestone */
+int
+cm_store_milestone_add(struct cm_store *st, const struct cm_milestone *m,
+		       int64_t *id_r, const char **error_r)
+{
+	static const char sql[] =
+		"INSERT INTO milestones (case_id, victim_id, kind, at,"
+		" officer_id, enhanced, deadline, status, created_at)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', ?8)";
+	sqlite3_stmt *s = NULL;
+	int ret;
+
+	need_txn(st);
+	if ((ret = local_prep(st, sql, "milestone add", &s, error_r)) < 0)
+		goto out;
+	bind_int(st, s, 1, m->case_id);
+	bind_id(st, s, 2, m->victim_id);
+	bind_text(st, s, 3, m->kind);
+	bind_int(st, s, 4, m->at);
+	bind_id(st, s, 5, m->officer_id);
+	bind_int(st, s, 6, m->enhanced ? 1 : 0);
+	bind_int(st, s, 7, m->deadline);
+	bind_int(st, s, 8, cm_now());
+	ret = insert(st, s, "milestone add", id_r, error_r);
+	if (ret == DUPLICATE)
+		ret = set_error(st, error_r, CM_ERR, "milestone add: bug");
+out:
+	sqlite3_finalize(s);
+	return ret;
+}
+
+/* cm_store_milestone_list - milestones of a case or of every case */
+int
+cm_store_milestone_list(struct cm_store *st, int64_t case_id, bool open_only,
+			int (*fn)(const struct cm_milestone *m, void *ctx),
+			void *ctx, const char **error_r)
+{
+	static const char sql[] =
+		"SELECT m.id, m.case_id, c.ref, c.oic_id, m.victim_id,"
+		" m.kind, m.at, m.officer_id, m.enhanced, m.deadline,"
+		" m.met_at, m.met_message_id, m.status, m.warned_at,"
+		" m.alerted_at, m.created_at FROM milestones m"
+		" JOIN cases c ON c.id = m.case_id"
+		" WHERE (?1 IS NULL OR m.case_id = ?1)"
+		" AND (?2 = 0 OR m.status IN ('pending', 'overdue'))"
+		" ORDER BY m.case_id, m.at, m.id";
+	sqlite3_stmt *s = NULL;
+	struct rows r = { 0 };
+	struct cm_milestone m;
+	size_t i;
+	int ret;
+
+	if ((ret = local_prep(st, sql, "milestone list", &s, error_r)) < 0)
+		goto out;
+	bind_id(st, s, 1, case_id);
+	bind_int(st, s, 2, open_only ? 1 : 0);
+	if ((ret = fetch(st, s, "milestone list", &r, error_r)) < 0)
+		goto out;
+	sqlite3_finalize(s);
+	s = NULL;
+	for (i = 0; i < r.nrows; i++) {
+		const struct cell *c = row_at(&r, i);
+
+		memset(&m, 0, sizeof(m));
+		m.id = c[0].i;
+		m.case_id = c[1].i;
+		m.case_ref = c[2].s;
+		m.oic_id = c[3].i;
+		m.victim_id = c[4].i;
+		m.kind = c[5].s;
+		m.at = c[6].i;
+		m.officer_id = c[7].i;
+		m.enhanced = c[8].i != 0;
+		m.deadline = c[9].i;
+		m.met_at = c[10].i;
+		m.met_message_id = c[11].i;
+		m.status = c[12].s;
+		m.warned_at = c[13].i;
+		m.alerted_at = c[14].i;
+		m.created_at = c[15].i;
+		if (fn(&m, ctx) != 0)
+			break;
+	}
+out:
+	sqlite3_finalize(s);
+	rows_free(&r);
+	return ret;
+}
+
+/* the update that meets milestone "milestones" (correlated): sent to
+ * its victim, or for a milestone of every victim a message to all */
+#define MET_BY                                                          \
+	" FROM notices n JOIN messages g ON g.id = n.message_id"        \
+	" WHERE n.kind = 'update' AND n.status = 'sent'"                \
+	" AND g.case_id = milestones.case_id AND g.author = 'officer'"  \
+	" AND g.visibility = 'victim' AND g.status = 'posted'"          \
+	" AND g.kind = 'message' AND g.at >= milestones.at"             \
+	" AND ((milestones.victim_id IS NULL AND g.victim_id IS NULL)"  \
+	" OR (n.victim_id = milestones.victim_id"                       \
+	" AND (g.victim_id IS NULL"                                     \
+	" OR g.victim_id = milestones.victim_id)))"
+
+/* the status a milestone has at ?1 */
+#define MS_STATUS                                                       \
+	"CASE WHEN met_at IS NOT NULL AND met_at <= deadline THEN 'met'" \
+	" WHEN met_at IS NOT NULL THEN 'late'"                          \
+	" WHEN ?1 > deadline THEN 'overdue' ELSE 'pending' END"
+
+/* cm_store_milestone_refresh - find the updates that met milestones and
+ * set every open milestone's status as of now */
+int
+cm_store_milestone_refresh(struct cm_store *st, int64_t now,
+			   int64_t *changed_r, const char **error_r)
+{
+	static const char met[] =
+		"UPDATE milestones SET met_at = (SELECT min(n.updated_at)"
+		MET_BY "), met_message_id = (SELECT g.id" MET_BY
+		" ORDER BY n.updated_at, g.id LIMIT 1) WHERE met_at IS NULL";
+	static const char status[] =
+		"UPDATE milestones SET status = " MS_STATUS
+		" WHERE status IN ('pending', 'overdue')"
+		" AND status <> " MS_STATUS;
+	sqlite3_stmt *s = NULL;
+	int ret;
+
+	need_txn(st);
+	if ((ret = local_prep(st, met, "milestone refresh", &s, error_r)) < 0)
+		goto out;
+	if ((ret = run(st, s, "milestone refresh", error_r)) < 0)
+		goto out;
+	sqlite3_finalize(s);
+	if ((ret = local_prep(st, status, "milestone refresh", &s,
+			      error_r)) < 0)
+		goto out;
+	bind_int(st, s, 1, now);
+	if ((ret = run(st, s, "milestone refresh", error_r)) < 0)
+		goto out;
+	if (changed_r != NULL)
+		*changed_r = sqlite3_changes(st->db);
+out:
+	sqlite3_finalize(s);
+	return ret;
+}
+
+/* cm_store_milestone_mark - the officer was warned, or alerted */
+int
+cm_store_milestone_mark(struct cm_store *st, int64_t id, bool alerted,
+			int64_t at, const char **error_r)
+{
+	static const char warned_sql[] =
+		"UPDATE milestones SET warned_at = ?2 WHERE id = ?1";
+	static const char alerted_sql[] =
+		"UPDATE milestones SET alerted_at = ?2 WHERE id = ?1";
+	sqlite3_stmt *s = NULL;
+	int ret;
+
+	need_txn(st);
+	if ((ret = local_prep(st, alerted ? alerted_sql : warned_sql,
+			      "milestone mark", &s, error_r)) < 0)
+		goto out;
+	bind_int(st, s, 1, id);
+	bind_int(st, s, 2, at);
+	ret = run_changed(st, s, "milestone mark", error_r);
+out:
+	sqlite3_finalize(s);
+	return ret;
+}
+
+/* cm_store_milestone_enhanced - enhanced rights of a victim, or of any
+ * victim of the case */
+int
+cm_store_milestone_enhanced(struct cm_store *st, int64_t case_id,
+			    int64_t victim_id, bool *enhanced_r,
+			    const char **error_r)
+{
+	static const char sql[] =
+		"SELECT coalesce(max(enhanced), 0) FROM victims"
+		" WHERE case_id = ?1 AND (?2 IS NULL OR id = ?2)";
+	sqlite3_stmt *s = NULL;
+	int ret, rc;
+
+	*enhanced_r = false;
+	if ((ret = local_prep(st, sql, "enhanced rights", &s, error_r)) < 0)
+		goto out;
+	bind_int(st, s, 1, case_id);
+	bind_id(st, s, 2, victim_id);
+	rc = step(st, s);
+	if (rc != SQLITE_ROW) {
+		ret = fail(st, rc, "enhanced rights", error_r);
+		goto out;
+	}
+	*enhanced_r = sqlite3_column_int64(s, 0) != 0;
+	ret = 0;
+out:
+	sqlite3_finalize(s);
+	return ret;
+}
+
+/* cm_store_victim_set_enhanced - set or clear enhanced rights */
+int
+cm_store_victim_set_enhanced(struct cm_store *st, int64_t victim_id,
+			     bool enhanced, const char **error_r)
+{
+	static const char sql[] =
+		"UPDATE victims SET enhanced = ?2 WHERE id = ?1";
+	sqlite3_stmt *s = NULL;
+	int ret;
+
+	need_txn(st);
+	if ((ret = local_prep(st, sql, "victim enhanced", &s, error_r)) < 0)
+		goto out;
+	bind_int(st, s, 1, victim_id);
+	bind_int(st, s, 2, enhanced ? 1 : 0);
+	ret = run_changed(st, s, "victim enhanced", error_r);
+out:
+	sqlite3_finalize(s);
+	return ret;
+}
+
+/* cm_store_notice_add_digest - queue the supervisor's digest */
+int
+cm_store_notice_add_digest(struct cm_store *st, int64_t *id_r,
+			   const char **error_r)
+{
+	static const char sql[] =
+		"INSERT INTO notices (kind, channel, status, attempts,"
+		" next_attempt_at, lease_until, created_at, updated_at)"
+		" VALUES ('milestone_digest', 'email', 'queued', 0, ?1, 0,"
+		" ?1, ?1)";
+	sqlite3_stmt *s = NULL;
+	int ret;
+
+	need_txn(st);
+	if ((ret = local_prep(st, sql, "digest add", &s, error_r)) < 0)
+		goto out;
+	bind_int(st, s, 1, cm_now());
+	ret = insert(st, s, "digest add", id_r, error_r);
+	if (ret == DUPLICATE)
+		ret = set_error(st, error_r, CM_ERR, "digest add: bug");
+out:
+	sqlite3_finalize(s);
+	return ret;
+}
+
+/* cm_store_notice_digest_since - was a digest queued since then */
+int
+cm_store_notice_digest_since(struct cm_store *st, int64_t since,
+			     bool *found_r, const char **error_r)
+{
+	static const char sql[] =
+		"SELECT count(*) FROM notices WHERE kind = 'milestone_digest'"
+		" AND created_at >= ?1";
+	sqlite3_stmt *s = NULL;
+	int ret, rc;
+
+	*found_r = false;
+	if ((ret = local_prep(st, sql, "digest find", &s, error_r)) < 0)
+		goto out;
+	bind_int(st, s, 1, since);
+	rc = step(st, s);
+	if (rc != SQLITE_ROW) {
+		ret = fail(st, rc, "digest find", error_r);
+		goto out;
+	}
+	*found_r = sqlite3_column_int64(s, 0) > 0;
+	ret = 0;
+out:
+	sqlite3_finalize(s);
 	return ret;
 }

@@ -58,7 +58,9 @@ static const char *const all_keys[] = {
 	"mda_allow_root", "run_user", "child_timeout", "child_memory",
 	"max_message_size",
 	"max_attachment_size", "max_header_bytes", "max_mime_depth",
-	"max_mime_parts",
+	"max_mime_parts", "force_timezone", "bank_holidays_extra",
+	"milestone_kinds", "milestone_days", "milestone_days_enhanced",
+	"milestone_warning_hours", "milestone_supervisor",
 };
 
 /* write_file - put len bytes of text into path or fail the test */
@@ -83,8 +85,8 @@ load_text(const char *text, const char **error_r)
 /* struct pairs - what a dump collected */
 struct pairs {
 	size_t n;
-	char *key[64];
-	char *value[64];
+	char *key[96];
+	char *value[96];
 };
 
 /* collect - cm_config_dump callback keeping copies of every pair */
