@@ -83,6 +83,20 @@ to_json(const struct cm_inspect *in)
 	json_object_set_new(o, "body_full", jstr(m->body));
 	json_object_set_new(o, "quoted", jstr(in->trim.quoted));
 	json_object_set_new(o, "signature", jstr(in->trim.signature));
+	if (in->trim.forwarded) {
+		/* a message the writer passes on: kept whole in body,
+		 * and read apart here */
+		r = json_object();
+		json_object_set_new(r, "from", jstr(in->trim.fwd_from));
+		json_object_set_new(r, "date", jstr(in->trim.fwd_date));
+		json_object_set_new(r, "subject", jstr(in->trim.fwd_subject));
+		json_object_set_new(r, "to", jstr(in->trim.fwd_to));
+		json_object_set_new(r, "note", jstr(in->trim.fwd_note));
+		json_object_set_new(r, "body", jstr(in->trim.fwd_body));
+		json_object_set_new(o, "forwarded", r);
+	} else {
+		json_object_set_new(o, "forwarded", json_null());
+	}
 	l = json_array();
 	for (i = 0; i < m->n_attachments; i++) {
 		r = json_object();
@@ -177,6 +191,11 @@ to_text(const struct cm_inspect *in)
 	}
 	for (i = 0; i < m->n_defects; i++)
 		line("defect", m->defects[i]);
+	if (in->trim.forwarded) {
+		line("forwarded from", in->trim.fwd_from);
+		line("forwarded date", in->trim.fwd_date);
+		line("forwarded subject", in->trim.fwd_subject);
+	}
 	block("body", in->trim.body);
 	block("signature", in->trim.signature);
 	block("quoted", in->trim.quoted);

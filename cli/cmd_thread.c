@@ -38,6 +38,7 @@
 
 #include "cli.h"
 #include "cm_log.h"
+#include "cm_trim.h"
 
 /* cli_msgs_collect - deep copy of one message (callbacks may not
  * re-enter the store) */
@@ -369,12 +370,29 @@ addressed_to(const struct cm_message *m, char *buf, size_t size)
 	return buf;
 }
 
+/*
+ * forwarded - does victim message m pass on a forwarded message; its
+ * trim (caller clears with cm_trim_clear) reads the forwarded part apart
+ * from the body, where it is kept whole
+ */
+static bool
+forwarded(const struct cm_message *m, struct cm_trim *t)
+{
+	memset(t, 0, sizeof(*t));
+	if (strcmp(m->author, "victim") != 0 || m->body == NULL)
+		return false;
+	if (cm_trim_text(m->body, t) < 0)
+		return false;
+	return t->forwarded;
+}
+
 /* thread_text - the readable listing */
 static int
 thread_text(struct cli *c, const struct cm_case *cs, struct cli_msgs *l)
 {
 	const char *err = NULL, *placed;
 	char at[32], to[48], *who;
+	struct cm_trim t;
 	int rc;
 
 	printf("case %s (%s): %zu message%s\n", cs->ref, cs->status, l->n,
@@ -401,6 +419,16 @@ thread_text(struct cli *c, const struct cm_case *cs, struct cli_msgs *l)
 			fputc('\n', stdout);
 		}
 		print_indented(m->body);
+		if (forwarded(m, &t)) {
+			fputs("    [forwarded message from ", stdout);
+			out_text(t.fwd_from != NULL ? t.fwd_from : "?");
+			fputs(", date ", stdout);
+			out_text(t.fwd_date != NULL ? t.fwd_date : "?");
+			fputs(", subject ", stdout);
+			out_text(t.fwd_subject != NULL ? t.fwd_subject : "?");
+			fputs("]\n", stdout);
+		}
+		cm_trim_clear(&t);
 		if (m->quoted != NULL && m->quoted[0] != '\0')
 			printf("    [%ld quoted line%s hidden]\n",
 			       count_lines(m->quoted),
@@ -420,6 +448,7 @@ thread_json(struct cli *c, const struct cm_case *cs, struct cli_msgs *l,
 	    struct out *o)
 {
 	const char *err = NULL;
+	struct cm_trim t;
 	int rc;
 
 	out_str(o, "case", cs->ref);
@@ -447,6 +476,17 @@ thread_json(struct cli *c, const struct cm_case *cs, struct cli_msgs *l,
 			out_int(o, "victim_id", m->victim_id);
 		else
 			out_str(o, "victim_id", NULL);
+		if (forwarded(m, &t)) {
+			out_begin(o, "forwarded");
+			out_str(o, "from", t.fwd_from);
+			out_str(o, "date", t.fwd_date);
+			out_str(o, "subject", t.fwd_subject);
+			out_str(o, "to", t.fwd_to);
+			out_end(o);
+		} else {
+			out_str(o, "forwarded", NULL);
+		}
+		cm_trim_clear(&t);
 		out_list(o, "attachments");
 		rc = cm_store_attachment_list(c->st, m->id, put_attachment, o,
 					      &err);

@@ -28,7 +28,7 @@ is "top-level keys" "$(printf '%s' "$doc" | $J 'list(d.keys())')" '["case","mess
 is "case is canonical" "$(printf '%s' "$doc" | $J 'd["case"]')" "$REF"
 is "three messages" "$(printf '%s' "$doc" | $J 'len(d["messages"])')" "3"
 is "message keys, in order" "$(printf '%s' "$doc" | $J 'list(d["messages"][0].keys())')" \
-	'["id","at","author","visibility","status","kind","body","body_full","quoted","subject","sender","message_id","in_reply_to","source","placement","victim_id","attachments"]'
+	'["id","at","author","visibility","status","kind","body","body_full","quoted","subject","sender","message_id","in_reply_to","source","placement","victim_id","forwarded","attachments"]'
 is "oldest first" "$(printf '%s' "$doc" | $J '[m["id"] for m in d["messages"]] == sorted(m["id"] for m in d["messages"])')" "true"
 is "bodies in order" "$(printf '%s' "$doc" | $J '[m["body"].split()[0] for m in d["messages"]]')" \
 	'["First","Note","Third"]'

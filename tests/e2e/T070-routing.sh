@@ -173,6 +173,31 @@ RCPT=$($C address reply HU-7 "$VID")
 ok "the victim replies through reply+KEY" deliver 15 v1@example.net "$RCPT"
 is "is posted as the victim" "$(where 15)" "thread:posted:victim:message"
 is "placed by the reply key" "$(field 15 placement)" "reply_key"
+# the victim forwards a threatening message: kept whole, read apart
+cat >"$W/fwd.eml" <<EOF
+From: V One <v1@example.net>
+To: $RCPT
+Subject: Fwd: You will regret this
+Message-ID: <rt-17@example.net>
+Date: Sat, 28 Nov 2026 09:00:00 +0000
+
+This came this morning from my ex. I'm scared.
+
+---------- Forwarded message ---------
+From: Mark Ex <mark@example.com>
+Date: Sat, 28 Nov 2026 at 08:12
+Subject: You will regret this
+To: V One <v1@example.net>
+
+You will regret going to the police.
+EOF
+ok "the victim forwards a message" $MDA --sender v1@example.net --recipient "$RCPT" --queue-id Q17 <"$W/fwd.eml"
+is "is posted" "$(where 17)" "thread:posted:victim:message"
+like "the forwarded message is kept, not trimmed as a quote" "$(field 17 body)" "You will regret going to the police"
+is "its sender, date and subject read apart" \
+	"$(field 17 'forwarded | "\(.from)|\(.date)|\(.subject)"')" \
+	"Mark Ex <mark@example.com>|Sat, 28 Nov 2026 at 08:12|You will regret this"
+like "and shown in the thread" "$($C thread HU-7)" "\[forwarded message from Mark Ex <mark@example.com>, date Sat, 28 Nov 2026 at 08:12, subject You will regret this\]"
 ok "a valid reply address from another sender" deliver 14 partner@example.com "$RCPT"
 is "is held" "$(where 14)" "thread:held:victim:message"
 ok "casemail-send notifies the officer of it" $SEND
