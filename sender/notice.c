@@ -24,6 +24,10 @@
  *			      trimmed text, its sender and how it was placed
  *	  bounce_alert        to the officer in charge, internal, no
  *			      Reply-To
+ *	  milestone_warning,  to the officer in charge, internal: a
+ *	  milestone_overdue   milestone's update is due soon, or overdue
+ *	  milestone_digest    to milestone_supervisor, internal: every
+ *			      overdue milestone
  *	The envelope sender is always bounce+KEY@D for the notice (VERP).
  *	Victims marked discreet get the "-discreet" templates, which name
  *	neither the force nor a crime.
@@ -60,6 +64,9 @@ static const char *const tpl_names[TPL_COUNT] = {
 	[TPL_FRESH_DISCREET] = "fresh_link-discreet",
 	[TPL_OFFICER] = "officer_notify",
 	[TPL_BOUNCE] = "bounce_alert",
+	[TPL_MS_WARNING] = "milestone_warning",
+	[TPL_MS_OVERDUE] = "milestone_overdue",
+	[TPL_MS_DIGEST] = "milestone_digest",
 	[TPL_SMS] = "sms",
 	[TPL_SMS_DISCREET] = "sms-discreet",
 };
@@ -68,7 +75,7 @@ static const char *const tpl_names[TPL_COUNT] = {
 enum var_id {
 	V_FORCE, V_REF, V_FIRST, V_VICTIM, V_LINK, V_EXPIRY, V_PORTAL,
 	V_UNSUB, V_UPDATE, V_OFFICER, V_VTEXT, V_HELD, V_VEMAIL, V_VPHONE,
-	V_MSGID, V_REASON, V_SENDER, V_PLACED, V_COUNT
+	V_MSGID, V_REASON, V_SENDER, V_PLACED, V_MILESTONE, V_COUNT
 };
 
 static const char *const var_names[V_COUNT] = {
@@ -81,6 +88,7 @@ static const char *const var_names[V_COUNT] = {
 	[V_VEMAIL] = "victim_email",  [V_VPHONE] = "victim_phone",
 	[V_MSGID] = "message_id",     [V_REASON] = "reason",
 	[V_SENDER] = "sender",        [V_PLACED] = "placed_by",
+	[V_MILESTONE] = "milestone",
 };
 
 /* placed_words - how a victim's message found its case, for the officer
@@ -215,6 +223,8 @@ fill_vars(struct sender *s, const struct job *j, struct vars *vs)
 		vars_set(vs, V_REASON, "hard bounces reached bounce_limit");
 		vars_set(vs, V_SENDER, j->sender);
 		vars_set(vs, V_PLACED, placed_words(j->placement));
+		/* what a milestone warning, alert or digest says */
+		vars_set(vs, V_MILESTONE, j->text);
 	}
 }
 
@@ -228,6 +238,12 @@ tpl_for(const struct job *j)
 		return TPL_OFFICER;
 	if (strcmp(j->kind, "bounce_alert") == 0)
 		return TPL_BOUNCE;
+	if (strcmp(j->kind, "milestone_warning") == 0)
+		return TPL_MS_WARNING;
+	if (strcmp(j->kind, "milestone_overdue") == 0)
+		return TPL_MS_OVERDUE;
+	if (strcmp(j->kind, "milestone_digest") == 0)
+		return TPL_MS_DIGEST;
 	if (strcmp(j->kind, "fresh_link") == 0)
 		return j->discreet ? TPL_FRESH_DISCREET : TPL_FRESH;
 	return j->discreet ? TPL_UPDATE_DISCREET : TPL_UPDATE;

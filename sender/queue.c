@@ -72,6 +72,7 @@
 #include "cm_log.h"
 #include "cm_login.h"
 #include "cm_work.h"
+#include "cm_milestone.h"
 #include "sender.h"
 
 #define MAX_DELAY 21600 /* seconds: the longest backoff step */
@@ -336,6 +337,35 @@ out:
 	return ret;
 }
 
+/* digest_for_notice - the supervisor's digest of overdue milestones:
+ * its address from the configuration, its text as of now */
+static int
+digest_for_notice(struct sender *s, struct job *j)
+{
+	struct cm_workday *wd = NULL;
+	const char *err = NULL;
+	int ret = 0;
+
+	j->to_name = cm_xstrdup("Supervisor");
+	j->officer_name = cm_xstrdup("Supervisor");
+	if (s->cfg->milestone_supervisor[0] == '\0') {
+		suppress(j, "no milestone_supervisor configured");
+		goto out;
+	}
+	j->to_addr = cm_xstrdup(s->cfg->milestone_supervisor);
+	wd = cm_milestone_calendar(s->cfg, &err);
+	if (wd == NULL) {
+		suppress(j, "force_timezone or bank_holidays_extra is bad");
+		goto out;
+	}
+	j->text = cm_milestone_digest_text(s->st, wd, cm_now(), &err);
+	if (j->text == NULL)
+		ret = store_trouble("digest", err);
+out:
+	cm_workday_free(&wd);
+	return ret;
+}
+
 /*
  * prepare - fill j from the store; with mint (inside the claim
  * transaction) also mint its token and record its Message-ID. 0 or
@@ -350,7 +380,10 @@ prepare(struct sender *s, struct job *j, bool mint)
 	int64_t about = 0;
 	int rc, ret = CM_ETEMP;
 
-	rc = cm_store_case_get_id(s->st, j->case_id, &c, &err);
+	/* the supervisor's digest belongs to no case */
+	rc = j->case_id != 0 ? cm_store_case_get_id(s->st, j->case_id, &c,
+						    &err)
+			     : 0;
 	if (rc < 0) {
 		store_trouble("case", err);
 		goto out;
@@ -371,7 +404,9 @@ prepare(struct sender *s, struct job *j, bool mint)
 			j->about_victim = about;
 		}
 	}
-	if (j->victim_id != 0)
+	if (strcmp(j->kind, "milestone_digest") == 0)
+		rc = digest_for_notice(s, j);
+	else if (j->victim_id != 0)
 		rc = victim_for_notice(s, j);
 	else
 		rc = officer_for_notice(s, j, about);
