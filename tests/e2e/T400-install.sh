@@ -29,5 +29,6 @@ done
 TOP=${TOP:-$(pwd)}
 BUILD=${BUILD:-build}
 export TOP BUILD
-exec timeout 600 unshare --mount --net --pid --fork --propagation private \
+exec timeout 600 unshare --mount --net --pid --fork --mount-proc \
+	--propagation private \
 	sh "$TOP/tests/e2e/install-inner.sh"
