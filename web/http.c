@@ -506,15 +506,16 @@ http_start(struct web *w, const char **error_r)
 	}
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
+	/* the logger first: libmicrohttpd warns about any option before it */
 	d = MHD_start_daemon(
-		flags, 0, on_accept, w, on_request, w, MHD_OPTION_SOCK_ADDR,
+		flags, 0, on_accept, w, on_request, w,
+		MHD_OPTION_EXTERNAL_LOGGER, on_log, w, MHD_OPTION_SOCK_ADDR,
 		(struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT,
 		(unsigned int)w->cfg->portal_connections,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)CONN_TIMEOUT,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
 		MHD_OPTION_NOTIFY_COMPLETED, on_done, w,
-		MHD_OPTION_NOTIFY_CONNECTION, on_conn, w,
-		MHD_OPTION_EXTERNAL_LOGGER, on_log, w, MHD_OPTION_END);
+		MHD_OPTION_NOTIFY_CONNECTION, on_conn, w, MHD_OPTION_END);
 	if (d == NULL) {
 		(void)snprintf(err, sizeof(err), "cannot listen on %s",
 			       w->cfg->portal_listen);
