@@ -150,11 +150,13 @@ bench: deps
 CM_GROUP ?= casemail
 install: $(PROGS)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
-		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(DATADIR)/templates
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(DATADIR)/templates
 	install -d -m 0750 $(DESTDIR)$(SYSCONFDIR)
 	install -m 0755 $(PROGS) $(DESTDIR)$(BINDIR)/
 	install -m 0644 docs/*.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 docs/*.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 docs/*.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 conf/templates/* $(DESTDIR)$(DATADIR)/templates/
 	test -e $(DESTDIR)$(SYSCONFDIR)/casemail.conf || \
 		install -m 0640 conf/casemail.conf $(DESTDIR)$(SYSCONFDIR)/
