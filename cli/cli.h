@@ -146,6 +146,8 @@ void out_end(struct out *o);
 void out_str(struct out *o, const char *key, const char *v);
 void out_int(struct out *o, const char *key, int64_t v);
 void out_bool(struct out *o, const char *key, bool v);
+/* out_real - a number with a fraction (a median) */
+void out_real(struct out *o, const char *key, double v);
 /* out_time - ISO 8601 UTC, or null for 0 */
 void out_time(struct out *o, const char *key, int64_t t);
 /*
@@ -227,5 +229,7 @@ int cmd_milestone(struct cli *c, struct args *a);
 int cmd_milestone_list(struct cli *c, struct args *a);
 int cmd_milestone_check(struct cli *c, struct args *a);
 int cmd_victim_enhanced(struct cli *c, struct args *a);
+
+int cmd_report_compliance(struct cli *c, struct args *a);
 
 #endif

@@ -140,6 +140,10 @@ static const struct command commands[] = {
 	  "officer=! at= victim= all",
 	  "milestone REF KIND --officer EMAIL [--at TIME] "
 	  "[--victim ID|--all]" },
+	{ "report", "compliance", cmd_report_compliance, NEED_STORE, 0, 0,
+	  "from=! to=! now= json csv html",
+	  "report compliance --from DATE --to DATE [--now TIME] "
+	  "[--json|--csv|--html]" },
 	{ "inspect", NULL, cmd_inspect, NEED_NONE, 1, 1, "json",
 	  "inspect FILE|- [--json]" },
 	CMD_TOKEN_COMMANDS,

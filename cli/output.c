@@ -141,6 +141,13 @@ out_int(struct out *o, const char *key, int64_t v)
 	add(o, key, json_integer((json_int_t)v));
 }
 
+/* out_real - a number that may have a fraction */
+void
+out_real(struct out *o, const char *key, double v)
+{
+	add(o, key, json_real(v));
+}
+
 /* out_bool - a boolean member */
 void
 out_bool(struct out *o, const char *key, bool v)
@@ -249,6 +256,8 @@ scalar(json_t *v, bool oneline)
 		s = out_clean(json_string_value(v), oneline);
 	else if (json_is_integer(v))
 		s = cm_xasprintf("%lld", (long long)json_integer_value(v));
+	else if (json_is_real(v))
+		s = cm_xasprintf("%g", json_real_value(v));
 	else if (json_is_true(v))
 		s = cm_xstrdup("yes");
 	else if (json_is_false(v))

@@ -714,4 +714,18 @@ int cm_store_notice_add_digest(struct cm_store *st, int64_t *id_r,
 int cm_store_notice_digest_since(struct cm_store *st, int64_t since,
 				 bool *found_r, const char **error_r);
 
+/* ---- additions: the compliance report ---- */
+
+/*
+ * cm_store_milestone_report - milestones whose deadline lies in [lo, hi]
+ * by deadline and id, met_at being when the update that meets each was
+ * sent as the notices stand now (0: none yet), whatever the stored
+ * status says (read only: no refresh needed). fn's object is borrowed
+ * for the call; fn returns 0, or -1 to stop.
+ */
+int cm_store_milestone_report(struct cm_store *st, int64_t lo, int64_t hi,
+			      int (*fn)(const struct cm_milestone *m,
+					void *ctx),
+			      void *ctx, const char **error_r);
+
 #endif

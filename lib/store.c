@@ -4059,3 +4059,66 @@ out:
 	sqlite3_finalize(s);
 	return ret;
 }
+
+/* ---- the compliance report ---- */
+
+/*
+ * cm_store_milestone_report - milestones whose deadline lies in
+ * [lo, hi], each with the time its meeting update was sent as far as
+ * the notices tell now (met_at as stored, else found the way the
+ * refresh finds it), so that the report needs no write transaction
+ */
+int
+cm_store_milestone_report(struct cm_store *st, int64_t lo, int64_t hi,
+			  int (*fn)(const struct cm_milestone *m, void *ctx),
+			  void *ctx, const char **error_r)
+{
+	static const char sql[] =
+		"SELECT milestones.id, milestones.case_id, c.ref, c.oic_id,"
+		" milestones.victim_id, milestones.kind, milestones.at,"
+		" milestones.officer_id, milestones.enhanced,"
+		" milestones.deadline, coalesce(milestones.met_at,"
+		" (SELECT min(n.updated_at)" MET_BY ")),"
+		" milestones.status, milestones.created_at"
+		" FROM milestones JOIN cases c ON c.id = milestones.case_id"
+		" WHERE milestones.deadline BETWEEN ?1 AND ?2"
+		" ORDER BY milestones.deadline, milestones.id";
+	sqlite3_stmt *s = NULL;
+	struct rows r = { 0 };
+	struct cm_milestone m;
+	size_t i;
+	int ret;
+
+	if ((ret = local_prep(st, sql, "milestone report", &s, error_r)) < 0)
+		goto out;
+	bind_int(st, s, 1, lo);
+	bind_int(st, s, 2, hi);
+	if ((ret = fetch(st, s, "milestone report", &r, error_r)) < 0)
+		goto out;
+	sqlite3_finalize(s);
+	s = NULL;
+	for (i = 0; i < r.nrows; i++) {
+		const struct cell *c = row_at(&r, i);
+
+		memset(&m, 0, sizeof(m));
+		m.id = c[0].i;
+		m.case_id = c[1].i;
+		m.case_ref = c[2].s;
+		m.oic_id = c[3].i;
+		m.victim_id = c[4].i;
+		m.kind = c[5].s;
+		m.at = c[6].i;
+		m.officer_id = c[7].i;
+		m.enhanced = c[8].i != 0;
+		m.deadline = c[9].i;
+		m.met_at = c[10].i;
+		m.status = c[11].s;
+		m.created_at = c[12].i;
+		if (fn(&m, ctx) != 0)
+			break;
+	}
+out:
+	sqlite3_finalize(s);
+	rows_free(&r);
+	return ret;
+}
