@@ -9,6 +9,7 @@
  *	GET  /register            first visit: confirm name, channels
  *	POST /register
  *	GET  /case                the case: reference, status, officer,
+ *	                          the milestones reached in plain words,
  *	                          messages oldest first, a form
  *	POST /case/message        write to the officer
  *	GET  /settings            channels, email, discreet notices
@@ -73,6 +74,8 @@
 #include "cm_addr.h"
 #include "cm_log.h"
 #include "cm_login.h"
+#include "cm_milestone.h"
+#include "cm_words.h"
 #include "cm_work.h"
 #include "web.h"
 
@@ -945,6 +948,146 @@ officer_name(struct web *w, int64_t id, char **name_r, const char **err)
 	return rc == CM_ENOENT ? 0 : rc;
 }
 
+/* ---- milestones on the case page ---- */
+
+#define REACHED_MAX 100 /* milestones shown on one page */
+
+/* struct reached - the milestones a victim is shown (kinds owned) */
+struct reached {
+	int64_t victim_id;
+	int64_t now;
+	size_t n;
+	struct {
+		char *kind;
+		int64_t at;
+	} v[REACHED_MAX];
+};
+
+/* collect_reached - keep a milestone of this victim or of every victim
+ * of the case that has happened */
+static int
+collect_reached(const struct cm_milestone *m, void *ctx)
+{
+	struct reached *r = ctx;
+
+	if ((m->victim_id != 0 && m->victim_id != r->victim_id) ||
+	    m->at > r->now || r->n == REACHED_MAX)
+		return 0;
+	r->v[r->n].kind = cm_xstrdup(m->kind);
+	r->v[r->n].at = m->at;
+	r->n++;
+	return 0;
+}
+
+/* reached_free - release what collect_reached kept */
+static void
+reached_free(struct reached *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		free(r->v[i].kind);
+	r->n = 0;
+}
+
+/*
+ * portal_words - the victim's words for the milestone kinds and the
+ * force's calendar, loaded once (the portal is one thread); NULL in
+ * *words_r when the file cannot be read, which is logged once, and
+ * then no milestone is shown rather than a kind's internal name
+ */
+static void
+portal_words(const struct web *w, const struct cm_words **words_r,
+	     const struct cm_workday **cal_r)
+{
+	static struct cm_words *words;
+	static struct cm_workday *cal;
+	static bool tried;
+	const char *err = NULL;
+
+	if (!tried) {
+		tried = true;
+		words = cm_words_load(w->cfg->template_dir, CM_WORDS_FILE,
+				      &err);
+		if (words == NULL)
+			cm_log_warnx("milestone words: %s: no milestone is "
+				     "shown to victims", err);
+		cal = cm_milestone_calendar(w->cfg, &err);
+		if (cal == NULL)
+			cm_log_warnx("milestone dates: %s", err);
+	}
+	*words_r = cal != NULL ? words : NULL;
+	*cal_r = cal;
+}
+
+/* put_day - "3 March", or "3 March 2025" outside the year of now, in
+ * the force's time zone, in a <time> element */
+static void
+put_day(struct cm_buf *b, const struct cm_workday *cal, int64_t at,
+	int64_t now)
+{
+	static const char *const months[12] = {
+		"January", "February", "March",     "April",
+		"May",     "June",     "July",      "August",
+		"September", "October", "November", "December"
+	};
+	int y, m, d, ny, nm, nd;
+	const char *err = NULL;
+
+	if (cm_workday_local_date(cal, at, &y, &m, &d, &err) < 0 ||
+	    cm_workday_local_date(cal, now, &ny, &nm, &nd, &err) < 0 ||
+	    m < 1 || m > 12)
+		return;
+	(void)cm_buf_printf(b, "<time datetime=\"%04d-%02d-%02d\">%d %s",
+			    y, m, d, d, months[m - 1]);
+	if (y != ny)
+		(void)cm_buf_printf(b, " %d", y);
+	(void)cm_buf_puts(b, "</time>");
+}
+
+/*
+ * put_milestones - the milestones reached for this victim in the
+ * words of milestones.txt with their date ("A suspect has been charged
+ * - 3 March"): never the kind's name, who recorded it, a deadline or a
+ * status, which are the force's business. A kind without words is left
+ * out. 0, or a store error with *err.
+ */
+static int
+put_milestones(struct web *w, struct cm_buf *b, const struct who *u,
+	       int64_t now, const char **err)
+{
+	struct reached r;
+	const struct cm_words *words = NULL;
+	const struct cm_workday *cal = NULL;
+	const char *text;
+	size_t shown = 0;
+	int rc;
+
+	portal_words(w, &words, &cal);
+	if (words == NULL)
+		return 0;
+	memset(&r, 0, sizeof(r));
+	r.victim_id = u->v.id;
+	r.now = now;
+	rc = cm_store_milestone_list(w->st, u->c.id, false, collect_reached,
+				     &r, err);
+	for (size_t i = 0; rc == 0 && i < r.n; i++) {
+		text = cm_words_get(words, r.v[i].kind);
+		if (text == NULL)
+			continue;
+		if (shown++ == 0)
+			(void)cm_buf_puts(b, "<h2>Progress so far</h2>\n"
+					     "<ul class=\"milestones\">\n");
+		(void)cm_buf_puts(b, "<li>");
+		put_esc(b, text);
+		(void)cm_buf_puts(b, " - ");
+		put_day(b, cal, r.v[i].at, now);
+		(void)cm_buf_puts(b, "</li>\n");
+	}
+	if (shown > 0)
+		(void)cm_buf_puts(b, "</ul>\n");
+	reached_free(&r);
+	return rc;
+}
+
 /* h_case - GET /case */
 static void
 h_case(struct web *w, struct req *q, struct resp *r, int64_t now)
@@ -996,7 +1139,14 @@ h_case(struct web *w, struct req *q, struct resp *r, int64_t now)
 		put_esc(b, oic);
 		(void)cm_buf_puts(b, "</dd>\n");
 	}
-	(void)cm_buf_puts(b, "</dl>\n<h2>Messages</h2>\n");
+	(void)cm_buf_puts(b, "</dl>\n");
+	/* a discreet page speaks of messages, never of a crime */
+	if (!u.v.discreet &&
+	    (rc = put_milestones(w, b, &u, now, &err)) < 0) {
+		fail_store(w, r, rc, "milestones", err);
+		goto out;
+	}
+	(void)cm_buf_puts(b, "<h2>Messages</h2>\n");
 	if (t.n == 0)
 		(void)cm_buf_puts(b, "<p>There are no messages yet.</p>\n");
 	else
