@@ -86,7 +86,13 @@ struct lmtpd {
 	const char *allow;       /* comma-separated addresses or NULL */
 	const char *user, *group;
 	long max_sessions, max_rcpt, timeout;
+	long batch_max, worker_msgs; /* jobs per transaction, per worker */
 	bool verbose, to_stderr, check;
+
+	struct mda m;                 /* the master's: config, secret */
+	struct lmtpd_commit *commit;  /* group commit (commit.c) */
+	struct pollfd *pfd;           /* listeners and the committer's */
+	size_t max_pfd;
 
 	struct cm_config *cfg;
 	struct cm_secret *secret;
@@ -133,6 +139,7 @@ usage(void)
 		"\t[--allow ADDR,...] [--user USER] [--group GROUP]\n"
 		"\t[--max-sessions N] [--max-recipients N] "
 		"[--timeout SECONDS]\n"
+		"\t[--batch N] [--worker-messages N]\n"
 		"       casemail-lmtpd [-c FILE] -n\n");
 	exit(EX_USAGE);
 }
@@ -411,43 +418,70 @@ reload(struct lmtpd *d, int log_flags)
 	cm_config_free(&d->cfg);
 	d->cfg = cfg;
 	d->secret = sec;
+	d->m.cfg = cfg;
+	d->m.secret = sec;
+	lmtpd_commit_retire(d->commit); /* the next batch sees it */
 	cm_log_info("reloaded %s", d->conf_path);
 }
 
-/* reap - collect ended sessions */
+/* reap - collect ended sessions (only those: the committer reaps its
+ * worker itself) */
 static void
 reap(struct lmtpd *d)
 {
-	pid_t pid;
-	int status;
+	for (long i = 0; i < d->n_sessions;) {
+		pid_t pid = d->sessions[i];
+		int status;
 
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		for (long i = 0; i < d->n_sessions; i++)
-			if (d->sessions[i] == pid) {
-				d->sessions[i] =
-					d->sessions[--d->n_sessions];
-				break;
-			}
+		if (waitpid(pid, &status, WNOHANG) != pid) {
+			i++;
+			continue;
+		}
+		d->sessions[i] = d->sessions[--d->n_sessions];
 		if (WIFSIGNALED(status))
 			cm_log_warnx("session %ld died by signal %d",
 				     (long)pid, WTERMSIG(status));
 	}
 }
 
+/* keep_cmp - qsort order of descriptors */
+static int
+keep_cmp(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+/* lmtpd_child_fds - close all but 0-2, keep1 and keep2; reopen the log
+ * (its socket was one of them) */
+void
+lmtpd_child_fds(int keep1, int keep2)
+{
+	int keep[3] = { 2, keep1, keep2 };
+
+	closelog();
+	qsort(keep, 3, sizeof(keep[0]), keep_cmp);
+	for (int i = 0; i < 3; i++) {
+		int lo = keep[i] + 1;
+		int hi = i < 2 ? keep[i + 1] - 1 : -1;
+
+		if (keep[i] < 2 || (i < 2 && hi < lo))
+			continue;
+		close_range((unsigned)lo, hi < 0 ? ~0U : (unsigned)hi, 0);
+	}
+	cm_log_open("casemail-lmtpd", cm_log_flags());
+}
+
 /* run_session - in the forked child: serve fd and exit */
 static _Noreturn void
-run_session(struct lmtpd *d, int fd, const char *peer)
+run_session(struct lmtpd *d, int fd, int chan, const char *peer)
 {
 	struct lmtpd_session_conf sc;
-	struct mda m;
 	sigset_t mask;
 
-	if (d->ufd >= 0)
-		close(d->ufd);
-	if (d->tfd >= 0)
-		close(d->tfd);
-	if (d->lock_fd >= 0)
-		close(d->lock_fd);
+	/* the listeners, the lock, the worker's pipes and the other
+	 * sessions' channels: a session holding the master's end of a
+	 * channel would keep its session from seeing the master die */
+	lmtpd_child_fds(fd, chan);
 	set_handler(SIGTERM, on_session_stop);
 	signal(SIGINT, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
@@ -459,23 +493,9 @@ run_session(struct lmtpd *d, int fd, const char *peer)
 	if (got_stop)
 		session_stop = 1;
 
-	memset(&m, 0, sizeof(m));
-	m.cfg = d->cfg;
-	m.secret = d->secret;
-	m.verbose = d->verbose;
-	m.kill_after_us = -1;
-	{
-		const char *env = getenv("CASEMAIL_TEST_CHILD_KILL_AFTER_US");
-
-		if (env != NULL &&
-		    cm_parse_long(env, 0, 60000000, &m.kill_after_us) < 0)
-			m.kill_after_us = -1;
-		env = getenv("CASEMAIL_TEST_CHILD_KILL_ON");
-		if (env != NULL && *env != '\0')
-			m.kill_marker = env;
-	}
 	memset(&sc, 0, sizeof(sc));
-	sc.m = &m;
+	sc.m = &d->m;
+	sc.chan = chan;
 	sc.hostname = d->hostname;
 	sc.peer = peer;
 	sc.max_rcpt = d->max_rcpt;
@@ -485,7 +505,7 @@ run_session(struct lmtpd *d, int fd, const char *peer)
 	sc.stop = &session_stop;
 	lmtpd_session(&sc, fd);
 	close(fd);
-	cm_store_close(&m.store);
+	close(chan);
 	_exit(0);
 }
 
@@ -505,7 +525,7 @@ accept_one(struct lmtpd *d, int lfd)
 	socklen_t sl = sizeof(ss);
 	char peer[INET6_ADDRSTRLEN + 1];
 	pid_t pid;
-	int fd;
+	int fd, sv[2];
 
 	fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC);
 	if (fd < 0) {
@@ -532,31 +552,72 @@ accept_one(struct lmtpd *d, int lfd)
 			      "later\r\n");
 		return;
 	}
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+		cm_log_warn("socketpair");
+		turn_away(fd, "421 4.3.0 Cannot serve, try again later\r\n");
+		return;
+	}
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0) {
 		cm_log_warn("fork");
+		close(sv[0]);
+		close(sv[1]);
 		turn_away(fd, "421 4.3.0 Cannot fork, try again later\r\n");
 		return;
 	}
 	if (pid == 0)
-		run_session(d, fd, peer);
+		run_session(d, fd, sv[1], peer);
 	close(fd);
+	close(sv[1]);
+	lmtpd_commit_add(d->commit, sv[0]);
 	d->sessions[d->n_sessions++] = pid;
 }
 
-/* shutdown_sessions - SIGTERM every session; wait (bounded) for them */
+/*
+ * wait_once - one wait for a connection, a request, a worker's report
+ * or a signal (at most timeout_ms, -1: no limit), then act on it;
+ * listeners only while accepting
+ */
 static void
-shutdown_sessions(struct lmtpd *d)
+wait_once(struct lmtpd *d, const sigset_t *open_mask, bool accepting,
+	  long timeout_ms)
+{
+	struct timespec ts = { timeout_ms / 1000,
+			       (timeout_ms % 1000) * 1000000L };
+	size_t n = 0, nl;
+	int rc;
+
+	if (accepting && d->ufd >= 0)
+		d->pfd[n++] = (struct pollfd){ d->ufd, POLLIN, 0 };
+	if (accepting && d->tfd >= 0)
+		d->pfd[n++] = (struct pollfd){ d->tfd, POLLIN, 0 };
+	nl = n;
+	n += lmtpd_commit_pollfds(d->commit, d->pfd + n, d->max_pfd - n);
+	rc = ppoll(d->pfd, (nfds_t)n, timeout_ms < 0 ? NULL : &ts,
+		   open_mask);
+	if (rc < 0) {
+		if (errno != EINTR)
+			cm_log_warn("poll");
+		return;
+	}
+	lmtpd_commit_events(d->commit, d->pfd + nl, n - nl);
+	for (size_t i = 0; i < nl; i++)
+		if (d->pfd[i].revents & POLLIN)
+			accept_one(d, d->pfd[i].fd);
+}
+
+/* shutdown_sessions - SIGTERM every session; keep committing for them
+ * while they finish (bounded), then stop the worker */
+static void
+shutdown_sessions(struct lmtpd *d, const sigset_t *open_mask)
 {
 	time_t end = time(NULL) + STOP_WAIT;
 
 	for (long i = 0; i < d->n_sessions; i++)
 		kill(d->sessions[i], SIGTERM);
 	while (d->n_sessions > 0 && time(NULL) < end) {
-		struct timespec ts = { 0, 50 * 1000 * 1000 };
-
-		nanosleep(&ts, NULL);
+		wait_once(d, open_mask, false, 50);
 		reap(d);
 	}
 	for (long i = 0; i < d->n_sessions; i++) {
@@ -569,31 +630,22 @@ shutdown_sessions(struct lmtpd *d)
 	       (waitpid(d->sessions[d->n_sessions - 1], NULL, 0) > 0 ||
 		errno != EINTR))
 		d->n_sessions--;
+	lmtpd_commit_free(&d->commit);
 }
 
-/* serve - the accept loop until SIGTERM */
+/* serve - the accept and commit loop until SIGTERM */
 static void
-serve(struct lmtpd *d, int log_flags)
+serve(struct lmtpd *d, int log_flags, sigset_t *open_mask)
 {
-	sigset_t open_mask;
-	struct pollfd p[2];
-	nfds_t n = 0;
-
-	sigprocmask(SIG_SETMASK, NULL, &open_mask);
-	sigdelset(&open_mask, SIGTERM);
-	sigdelset(&open_mask, SIGINT);
-	sigdelset(&open_mask, SIGHUP);
-	sigdelset(&open_mask, SIGCHLD);
-	if (d->ufd >= 0)
-		p[n++] = (struct pollfd){ d->ufd, POLLIN, 0 };
-	if (d->tfd >= 0)
-		p[n++] = (struct pollfd){ d->tfd, POLLIN, 0 };
+	sigprocmask(SIG_SETMASK, NULL, open_mask);
+	sigdelset(open_mask, SIGTERM);
+	sigdelset(open_mask, SIGINT);
+	sigdelset(open_mask, SIGHUP);
+	sigdelset(open_mask, SIGCHLD);
 	cm_log_info("ready: socket=%s listen=%s sessions=%ld",
 		    d->socket_path != NULL ? d->socket_path : "-",
 		    d->listen != NULL ? d->listen : "-", d->max_sessions);
 	while (!got_stop) {
-		int rc;
-
 		if (got_chld) {
 			got_chld = 0;
 			reap(d);
@@ -602,15 +654,7 @@ serve(struct lmtpd *d, int log_flags)
 			got_hup = 0;
 			reload(d, log_flags);
 		}
-		rc = ppoll(p, n, NULL, &open_mask);
-		if (rc < 0) {
-			if (errno != EINTR)
-				cm_log_warn("poll");
-			continue;
-		}
-		for (nfds_t i = 0; i < n; i++)
-			if (p[i].revents & POLLIN)
-				accept_one(d, p[i].fd);
+		wait_once(d, open_mask, true, -1);
 	}
 }
 
@@ -647,6 +691,8 @@ parse_options(struct lmtpd *d, int argc, char **argv)
 		{ "max-sessions", required_argument, NULL, 'M' },
 		{ "max-recipients", required_argument, NULL, 'R' },
 		{ "timeout", required_argument, NULL, 'T' },
+		{ "batch", required_argument, NULL, 'B' },
+		{ "worker-messages", required_argument, NULL, 'W' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "foreground-log", no_argument, NULL, 'f' },
 		{ "check", no_argument, NULL, 'n' },
@@ -688,6 +734,16 @@ parse_options(struct lmtpd *d, int argc, char **argv)
 			if (cm_parse_long(optarg, 1, 3600, &d->timeout) < 0)
 				usage();
 			break;
+		case 'B':
+			if (cm_parse_long(optarg, 1, 10000, &d->batch_max) <
+			    0)
+				usage();
+			break;
+		case 'W':
+			if (cm_parse_long(optarg, 1, 1000000,
+					  &d->worker_msgs) < 0)
+				usage();
+			break;
 		case 'v':
 			d->verbose = true;
 			break;
@@ -713,7 +769,7 @@ main(int argc, char **argv)
 	struct passwd *pw = NULL;
 	struct group *gr = NULL;
 	const char *what = NULL, *why = NULL;
-	sigset_t mask;
+	sigset_t mask, open_mask;
 	int flags;
 
 	/* the database and its -wal and -shm this daemon may create hold
@@ -725,6 +781,8 @@ main(int argc, char **argv)
 	d.max_sessions = 20;
 	d.max_rcpt = 100;
 	d.timeout = 300;
+	d.batch_max = 100;
+	d.worker_msgs = 1000;
 	d.ufd = d.tfd = d.lock_fd = -1;
 	cm_log_set_fatal_status(EX_TEMPFAIL);
 	parse_options(&d, argc, argv);
@@ -785,15 +843,34 @@ main(int argc, char **argv)
 	    d.hostname[0] == '\0')
 		cm_strlcpy(d.hostname, "localhost", sizeof(d.hostname));
 	d.sessions = cm_xcalloc((size_t)d.max_sessions, sizeof(pid_t));
+	d.max_pfd = 2 * (size_t)d.max_sessions + 8;
+	d.pfd = cm_xcalloc(d.max_pfd, sizeof(*d.pfd));
+	d.m.cfg = d.cfg;
+	d.m.secret = d.secret;
+	d.m.verbose = d.verbose;
+	d.m.kill_after_us = -1;
+	{
+		const char *env = getenv("CASEMAIL_TEST_CHILD_KILL_AFTER_US");
 
-	serve(&d, flags);
+		if (env != NULL &&
+		    cm_parse_long(env, 0, 60000000, &d.m.kill_after_us) < 0)
+			d.m.kill_after_us = -1;
+		env = getenv("CASEMAIL_TEST_CHILD_KILL_ON");
+		if (env != NULL && *env != '\0')
+			d.m.kill_marker = env;
+	}
+	d.commit = lmtpd_commit_new(&d.m, d.batch_max, d.worker_msgs);
+
+	serve(&d, flags, &open_mask);
 	cm_log_info("stopping: %ld sessions to finish", d.n_sessions);
 	close_listeners(&d);
-	shutdown_sessions(&d);
+	shutdown_sessions(&d, &open_mask);
 	if (d.lock_fd >= 0)
 		close(d.lock_fd);
 	cm_log_info("stopped");
 	free(d.sessions);
+	free(d.pfd);
+	cm_store_close(&d.m.store);
 	cm_secret_free(&d.secret);
 	cm_config_free(&d.cfg);
 	return EX_OK;

@@ -14,13 +14,14 @@
  *	key is quarantined later, never rejected, so no sender that
  *	could be forged is ever bounced to) and answers 550 5.1.2 for
  *	other domains and 452 4.5.3 beyond the recipient cap. After the
- *	final dot the message goes to mda_guard_run, one job per
- *	accepted recipient, all in one transaction, parsed and stored in
- *	a worker process exactly as pipe mode does (a worker that dies
- *	has its message quarantined by this process). Then exactly one
- *	reply per accepted recipient, in order: 250 only once the
- *	delivery is committed (or durably quarantined, or was stored
- *	before), 451 4.3.0 for anything a retry could fix. The content
+ *	final dot the message goes to the master (commit.c), one job
+ *	per accepted recipient, all in one transaction, parsed and
+ *	stored by the daemon's resident worker exactly as pipe mode
+ *	does (a worker that dies has its message quarantined by the
+ *	master; the transaction may hold other sessions' messages).
+ *	Then exactly one reply per accepted recipient, in order: 250
+ *	only once the delivery is committed (or durably quarantined, or
+ *	was stored before), 451 4.3.0 for anything a retry could fix. The content
  *	of a message never causes a 5xx; only a message over SIZE gets
  *	552 5.3.4, for every recipient.
  *
@@ -615,14 +616,16 @@ reply_for(struct conn *c, const struct mda_job *job)
 	reply(c, "451 4.3.0 <%s> Temporary failure: %s", rcpt, why);
 }
 
-/* deliver - the message to every accepted recipient in one
- * transaction, then one reply per recipient */
-static void
+/* deliver - the message to every accepted recipient, stored by the
+ * master's worker in one transaction (shared with other sessions'
+ * messages), then one reply per recipient; -1 when the master is gone
+ * (the replies are 451, and the session should end) */
+static int
 deliver(struct conn *c, struct txn *t, const char *data, size_t len)
 {
 	struct mda_job *jobs = cm_xcalloc(t->n_rcpt, sizeof(*jobs));
 	char origin[80];
-	bool any = false;
+	int ret;
 
 	snprintf(origin, sizeof(origin), "lmtp:%s", c->sc->peer);
 	for (size_t i = 0; i < t->n_rcpt; i++) {
@@ -636,8 +639,16 @@ deliver(struct conn *c, struct txn *t, const char *data, size_t len)
 		jobs[i].env.origin = origin;
 		jobs[i].env.key_rcpt = true;
 	}
-	(void)mda_guard_run(c->sc->m, jobs, t->n_rcpt, t->n_rcpt);
+	ret = lmtpd_commit_request(c->sc->chan, jobs, t->n_rcpt);
 	for (size_t i = 0; i < t->n_rcpt; i++) {
+		if (ret < 0) {
+			jobs[i].committed = false;
+			jobs[i].res.status = CM_DS_TEMP;
+			cm_strlcpy(jobs[i].res.case_ref, "-",
+				   sizeof(jobs[i].res.case_ref));
+			cm_strlcpy(jobs[i].res.reason, "daemon restarting",
+				   sizeof(jobs[i].res.reason));
+		}
 		if (!jobs[i].committed && jobs[i].res.status == CM_DS_OK) {
 			jobs[i].res.status = CM_DS_TEMP;
 			cm_strlcpy(jobs[i].res.reason, "not committed",
@@ -645,11 +656,9 @@ deliver(struct conn *c, struct txn *t, const char *data, size_t len)
 		}
 		mda_log_result(&jobs[i].env, &jobs[i].res);
 		reply_for(c, &jobs[i]);
-		any = any || jobs[i].committed;
 	}
-	if (any)
-		mda_log_anchor(c->sc->m);
 	free(jobs);
+	return ret;
 }
 
 /* cmd_data - DATA: read the message, deliver, reply per recipient;
@@ -688,8 +697,9 @@ cmd_data(struct conn *c, struct txn *t)
 			reply(c, "552 5.3.4 Message size exceeds fixed limit");
 		cm_log_warnx("lmtp:%s: message over %ld bytes refused",
 			     c->sc->peer, c->sc->max_size);
-	} else {
-		deliver(c, t, b.data != NULL ? b.data : "", b.len);
+	} else if (deliver(c, t, b.data != NULL ? b.data : "", b.len) < 0) {
+		reply(c, "421 4.3.0 Service restarting");
+		goto out;
 	}
 	ret = 0;
 out:
@@ -745,23 +755,11 @@ lmtpd_session(const struct lmtpd_session_conf *sc, int fd)
 {
 	struct conn c;
 	struct txn t;
-	struct cm_store *keep = NULL;
-	const char *err = NULL;
 	char line[LINE_MAX_BYTES];
 	long errors = 0;
 
 	memset(&c, 0, sizeof(c));
 	memset(&t, 0, sizeof(t));
-	/* A read-only connection held for the whole session (never used
-	 * by a worker: they open their own): as long as one connection is
-	 * open, a worker closing its own is not the last one, so SQLite
-	 * does not checkpoint the WAL and fsync the database after every
-	 * message. Without it the daemon is only slower. */
-	if (cm_store_open(sc->m->cfg->database, sc->m->secret,
-			  sc->m->cfg->busy_timeout, CM_STORE_READONLY, &keep,
-			  &err) < 0)
-		cm_log_debug("lmtp:%s: no keeper connection: %s", sc->peer,
-			     err != NULL ? err : "?");
 	c.sc = sc;
 	c.fd = fd;
 	cm_buf_init(&c.out, OUT_MAX);
@@ -800,5 +798,4 @@ lmtpd_session(const struct lmtpd_session_conf *sc, int fd)
 	(void)flush(&c);
 	txn_reset(&t);
 	cm_buf_free(&c.out);
-	cm_store_close(&keep);
 }

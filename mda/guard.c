@@ -67,9 +67,9 @@ report(int fd, const char *fmt, ...)
 		_exit(CHILD_FATAL);
 }
 
-/* limit_child - memory limit and the test hook that kills the child */
-static void
-limit_child(const struct mda *m)
+/* mda_guard_limit - memory limit and the test hook that kills the child */
+void
+mda_guard_limit(const struct mda *m)
 {
 #if !defined(__SANITIZE_ADDRESS__)
 	struct rlimit rl;
@@ -103,7 +103,7 @@ worker(struct mda *m, struct mda_job *jobs, size_t first, size_t n,
 	size_t i = first;
 
 	signal(SIGPIPE, SIG_IGN);
-	limit_child(m);
+	mda_guard_limit(m);
 	cm_mime_init();
 	m->store = NULL; /* never use a connection across fork */
 	if (mda_open_store(m, &err) < 0) {
@@ -172,9 +172,9 @@ parse_result(struct mda_job *jobs, size_t n, char *line)
 	jobs[i].done = true;
 }
 
-/* describe_death - why the child ended, for the quarantine reason */
-static void
-describe_death(int status, char *buf, size_t size)
+/* mda_guard_death - why the child ended, for the quarantine reason */
+void
+mda_guard_death(int status, char *buf, size_t size)
 {
 	if (WIFSIGNALED(status)) {
 		int sig = WTERMSIG(status);
@@ -192,9 +192,9 @@ describe_death(int status, char *buf, size_t size)
 	}
 }
 
-/* rescue - the parent quarantines job i after the child died on it */
-static int
-rescue(struct mda *m, struct mda_job *job, const char *why)
+/* mda_guard_rescue - the parent quarantines a job its child died on */
+int
+mda_guard_rescue(struct mda *m, struct mda_job *job, const char *why)
 {
 	const char *err = NULL;
 	char errbuf[160];
@@ -339,7 +339,7 @@ collect(struct mda *m, struct mda_guard *g)
 			return 0; /* nothing left for a worker */
 		return 1;
 	}
-	describe_death(status, why, sizeof(why));
+	mda_guard_death(status, why, sizeof(why));
 	if (started < 0 || jobs[started].committed) {
 		/* died outside any message: try again, twice */
 		if (++g->deaths_without_start > 2) {
@@ -353,7 +353,7 @@ collect(struct mda *m, struct mda_guard *g)
 			     ? jobs[started].env.origin
 			     : "message",
 		     why);
-	if (rescue(m, &jobs[started], why) < 0) {
+	if (mda_guard_rescue(m, &jobs[started], why) < 0) {
 		mark_temp(jobs, g->first, n, jobs[started].res.reason);
 		return CM_ETEMP;
 	}

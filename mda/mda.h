@@ -147,6 +147,18 @@ int mda_guard_wait(struct mda *m, struct mda_guard *g);
 int mda_guard_run(struct mda *m, struct mda_job *jobs, size_t n,
 		  size_t batch);
 
+/*
+ * Pieces of the guard that casemail-lmtpd's resident workers share:
+ * mda_guard_limit sets the child's memory limit (and the test hook's
+ * timer); mda_guard_death describes how a child ended into buf;
+ * mda_guard_rescue quarantines job (committed in its own transaction,
+ * m->store closed afterwards) after its child died on it: 0, or
+ * CM_ETEMP with job->res.reason set.
+ */
+void mda_guard_limit(const struct mda *m);
+void mda_guard_death(int status, char *buf, size_t size);
+int mda_guard_rescue(struct mda *m, struct mda_job *job, const char *why);
+
 /* mda_maildir_ingest - --maildir DIR; fills the counters; 0 or -1 */
 struct mda_counts {
 	long ingested, duplicates, held, quarantined, events, failed;
