@@ -133,6 +133,7 @@ enum cm_config_warning {
 	CM_CW_PORTAL_HTTP,  /* portal_url is not https */
 	CM_CW_NO_AUTHSERV,  /* trusted_authserv_ids is empty */
 	CM_CW_OBSOLETE,     /* a retired key was set; it is ignored */
+	CM_CW_PROXY,        /* portal on loopback, proxy not trusted */
 };
 
 /*

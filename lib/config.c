@@ -1118,6 +1118,16 @@ cm_config_free(struct cm_config **cfg)
 	*cfg = NULL;
 }
 
+/* loopback_listen - portal_listen names a loopback address, where a
+ * TLS proxy on the same host connects from */
+static bool
+loopback_listen(const char *s)
+{
+	return s != NULL && (strncmp(s, "127.", 4) == 0 ||
+			     strncmp(s, "[::1]", 5) == 0 ||
+			     strncasecmp(s, "localhost:", 10) == 0);
+}
+
 /* cm_config_warnings - the settings that load but are doubtful */
 void
 cm_config_warnings(const struct cm_config *cfg,
@@ -1143,6 +1153,18 @@ cm_config_warnings(const struct cm_config *cfg,
 		   ctx);
 	if (cfg->obsolete != NULL)
 		fn(CM_CW_OBSOLETE, cfg->obsolete, ctx);
+	if (!cfg->portal_trust_proxy && loopback_listen(cfg->portal_listen)) {
+		t = cm_xasprintf("portal_listen %s is a loopback address but "
+				 "portal_trust_proxy = no: behind a proxy on "
+				 "this host every client has the proxy's "
+				 "address, one portal_rate_ip counter and one "
+				 "per-address connection limit for all; set "
+				 "portal_trust_proxy = yes when a local proxy "
+				 "forwards to the portal",
+				 cfg->portal_listen);
+		fn(CM_CW_PROXY, t, ctx);
+		free(t);
+	}
 }
 
 /*

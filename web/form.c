@@ -269,21 +269,3 @@ route_name(const char *path)
 		return "/unsubscribe/-";
 	return "other";
 }
-
-/* listen_loopback - the listen address is 127.0.0.0/8 or ::1 */
-bool
-listen_loopback(const char *s)
-{
-	struct sockaddr_storage ss;
-	socklen_t len = 0;
-
-	if (listen_parse(s, &ss, &len) < 0)
-		return false;
-	if (ss.ss_family == AF_INET)
-		return (ntohl(((const struct sockaddr_in *)&ss)
-				      ->sin_addr.s_addr) >>
-			24) == 127;
-	return ss.ss_family == AF_INET6 &&
-	       IN6_IS_ADDR_LOOPBACK(
-		       &((const struct sockaddr_in6 *)&ss)->sin6_addr);
-}

@@ -95,7 +95,7 @@ static void
 log_warning(enum cm_config_warning kind, const char *text, void *ctx)
 {
 	(void)ctx;
-	if (kind == CM_CW_PORTAL_HTTP)
+	if (kind == CM_CW_PORTAL_HTTP || kind == CM_CW_PROXY)
 		cm_log_warnx("%s", text);
 }
 
@@ -224,15 +224,6 @@ main(int argc, char **argv)
 	}
 	cm_log_info("listening on %s for %s", cfg->portal_listen,
 		    cfg->portal_url);
-	if (!cfg->portal_trust_proxy && listen_loopback(cfg->portal_listen))
-		cm_log_warnx("portal_listen %s is a loopback address but "
-			     "portal_trust_proxy = no: behind a proxy on "
-			     "this host every client has the proxy's "
-			     "address, one portal_rate_ip counter and one "
-			     "per-address connection limit for all; set "
-			     "portal_trust_proxy = yes when a local proxy "
-			     "forwards to the portal",
-			     cfg->portal_listen);
 	if (serve(&w, d) == 0)
 		ret = 0;
 	cm_log_info("stopped");

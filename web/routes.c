@@ -200,6 +200,9 @@ refused(struct web *w, struct req *q, struct resp *r, int status,
 
 	detail(d, sizeof(d), "reason=%s route=%s ip=%s", why,
 	       route_name(q->path), q->ip);
+	/* the postmaster sees why in the log too (fixed words, the
+	 * route's own name, never the path as sent) */
+	cm_log_info("refused status=%d %s", status, d);
 	audit_view(w, "web:anon", "web.refused", NULL, d, cm_now());
 	page_error(r, w, status, title, text);
 }

@@ -100,8 +100,6 @@ bool ct_equal(const char *a, const char *b);
  */
 const char *route_name(const char *path);
 
-/* listen_loopback - portal_listen s is a loopback address */
-bool listen_loopback(const char *s);
 
 /* ---- rate.c: fixed-window counters ---- */
 

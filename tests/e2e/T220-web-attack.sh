@@ -176,6 +176,8 @@ r=$(sql "SELECT count(*) FROM audit WHERE action = 'web.refused' AND detail LIKE
 [ "$r" -le 3 ] && r=ok
 is "31 made-up paths: their refusals merge into a few rows" "$r" ok
 unlike "nor in the request log" "$(cat "$W/web.log")" '1\.2\.3\.4|flood'
+like "the postmaster's log says why it was refused" "$(cat "$W/web.log")" \
+	'refused status=403 reason=origin route=other ip=127\.0\.0\.1'
 
 # ---- slow clients ----
 # 200 connections from 127.0.0.2 send their heads a byte every half
