@@ -55,6 +55,7 @@
 #include "cm_addr.h"
 #include "cm_compose.h"
 #include "cm_log.h"
+#include "cm_trim.h"
 #include "sender.h"
 
 static const char *const tpl_names[TPL_COUNT] = {
@@ -75,7 +76,8 @@ static const char *const tpl_names[TPL_COUNT] = {
 enum var_id {
 	V_FORCE, V_REF, V_FIRST, V_VICTIM, V_LINK, V_EXPIRY, V_PORTAL,
 	V_UNSUB, V_UPDATE, V_OFFICER, V_VTEXT, V_HELD, V_VEMAIL, V_VPHONE,
-	V_MSGID, V_REASON, V_SENDER, V_PLACED, V_MILESTONE, V_COUNT
+	V_MSGID, V_REASON, V_SENDER, V_PLACED, V_MILESTONE, V_FWD,
+	V_FWD_FROM, V_FWD_DATE, V_FWD_SUBJECT, V_COUNT
 };
 
 static const char *const var_names[V_COUNT] = {
@@ -88,7 +90,9 @@ static const char *const var_names[V_COUNT] = {
 	[V_VEMAIL] = "victim_email",  [V_VPHONE] = "victim_phone",
 	[V_MSGID] = "message_id",     [V_REASON] = "reason",
 	[V_SENDER] = "sender",        [V_PLACED] = "placed_by",
-	[V_MILESTONE] = "milestone",
+	[V_MILESTONE] = "milestone",  [V_FWD] = "forwarded",
+	[V_FWD_FROM] = "forwarded_from", [V_FWD_DATE] = "forwarded_date",
+	[V_FWD_SUBJECT] = "forwarded_subject",
 };
 
 /* placed_words - how a victim's message found its case, for the officer
@@ -169,6 +173,25 @@ first_word(const char *name)
 	return cm_xstrndup(name, n);
 }
 
+/* set_forwarded - when the victim's text passes on a forwarded message
+ * (kept whole in it), its sender, date and subject read apart for the
+ * officer: evidence the victim hands over */
+static void
+set_forwarded(struct vars *vs, const char *text)
+{
+	struct cm_trim t;
+
+	memset(&t, 0, sizeof(t));
+	if (text != NULL && cm_trim_text(text, &t) == 0 && t.forwarded) {
+		vars_set(vs, V_FWD, "yes");
+		vars_set(vs, V_FWD_FROM, t.fwd_from != NULL ? t.fwd_from : "?");
+		vars_set(vs, V_FWD_DATE, t.fwd_date != NULL ? t.fwd_date : "?");
+		vars_set(vs, V_FWD_SUBJECT,
+			 t.fwd_subject != NULL ? t.fwd_subject : "?");
+	}
+	cm_trim_clear(&t);
+}
+
 /* fill_vars - the variables of job j */
 static void
 fill_vars(struct sender *s, const struct job *j, struct vars *vs)
@@ -223,6 +246,8 @@ fill_vars(struct sender *s, const struct job *j, struct vars *vs)
 		vars_set(vs, V_REASON, "hard bounces reached bounce_limit");
 		vars_set(vs, V_SENDER, j->sender);
 		vars_set(vs, V_PLACED, placed_words(j->placement));
+		if (strcmp(j->kind, "officer_notify") == 0)
+			set_forwarded(vs, j->text);
 		/* what a milestone warning, alert or digest says */
 		vars_set(vs, V_MILESTONE, j->text);
 	}

@@ -198,6 +198,11 @@ is "its sender, date and subject read apart" \
 	"$(field 17 'forwarded | "\(.from)|\(.date)|\(.subject)"')" \
 	"Mark Ex <mark@example.com>|Sat, 28 Nov 2026 at 08:12|You will regret this"
 like "and shown in the thread" "$($C thread HU-7)" "\[forwarded message from Mark Ex <mark@example.com>, date Sat, 28 Nov 2026 at 08:12, subject You will regret this\]"
+ok "casemail-send notifies the officer of the forward" $SEND
+FWDN=$(grep -l "^The victim passes on a message" "$W"/outbox/new/* | head -1)
+like "the notification names the forwarded message" "$(cat "$FWDN" 2>/dev/null)" \
+	"From: +Mark Ex <mark@example.com>"
+like "and its subject" "$(cat "$FWDN" 2>/dev/null)" "Subject: You will regret this"
 ok "a valid reply address from another sender" deliver 14 partner@example.com "$RCPT"
 is "is held" "$(where 14)" "thread:held:victim:message"
 ok "casemail-send notifies the officer of it" $SEND

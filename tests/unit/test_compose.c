@@ -364,7 +364,8 @@ static const char *const fuzz_vars[] = {
 	"force_name", "case_ref", "first_name", "victim_name", "link",
 	"link_expiry", "portal_url", "unsubscribe_url", "update_text",
 	"officer_name", "victim_text", "held", "victim_email", "victim_phone",
-	"message_id", "reason", "sender", "placed_by",
+	"message_id", "reason", "sender", "placed_by", "forwarded",
+	"forwarded_from", "forwarded_date", "forwarded_subject",
 };
 
 /* unbound - data with every boundary "=-cm-" + 32 hex digits made

@@ -252,7 +252,8 @@ static const char *const sender_vars[] = {
 	"force_name", "case_ref", "first_name", "victim_name", "link",
 	"link_expiry", "portal_url", "unsubscribe_url", "update_text",
 	"officer_name", "victim_text", "held", "victim_email", "victim_phone",
-	"message_id", "reason", "sender", "placed_by",
+	"message_id", "reason", "sender", "placed_by", "forwarded",
+	"forwarded_from", "forwarded_date", "forwarded_subject",
 };
 
 /* test_shipped - conf/templates: every one loads and renders, and the
