@@ -232,4 +232,6 @@ int cmd_victim_enhanced(struct cli *c, struct args *a);
 
 int cmd_report_compliance(struct cli *c, struct args *a);
 
+int cmd_doctor(struct cli *c, struct args *a);
+
 #endif

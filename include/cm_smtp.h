@@ -129,4 +129,15 @@ long cm_smtp_code(const struct cm_smtp *s);
 /* cm_smtp_free - close the connection, free; sets *s NULL; NULL fine */
 void cm_smtp_free(struct cm_smtp **s);
 
+/*
+ * cm_smtp_probe - is the server of o reachable: connect, read the
+ * greeting, EHLO (STARTTLS and AUTH too when o asks for them), QUIT;
+ * no MAIL FROM, nothing sent. o->timeout bounds the whole (0: 10 s).
+ * 0 with the greeting's first line in greeting (size bytes, cut);
+ * CM_ETEMP (connection, TLS, AUTH trouble) or CM_ERR (a 5xx, a bad
+ * URL) with *error_r (static, until the next call).
+ */
+int cm_smtp_probe(const struct cm_smtp_opts *o, char *greeting, size_t size,
+		  const char **error_r);
+
 #endif

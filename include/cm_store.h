@@ -728,4 +728,36 @@ int cm_store_milestone_report(struct cm_store *st, int64_t lo, int64_t hi,
 					void *ctx),
 			      void *ctx, const char **error_r);
 
+/* ---- additions: casemail doctor and the metrics ---- */
+
+/*
+ * cm_store_quick_check - SQLite's PRAGMA quick_check over the file: 0
+ * when it answers "ok", CM_ERR with *error_r the first fault it names
+ * (or CM_ETEMP when the file could not be read). Read only.
+ */
+int cm_store_quick_check(struct cm_store *st, const char **error_r);
+
+/*
+ * cm_store_metrics - the counts the metrics are made of, read in one
+ * read transaction (or the caller's): fn(key, a, b, value, ctx) once
+ * per row, a and b the row's labels or NULL (borrowed for the call):
+ *   notices                 a status, b channel
+ *   notice_oldest_due_age   seconds since the oldest queued or deferred
+ *                           notice fell due at now (0: none is due)
+ *   deliveries              a what (message, quarantine, event)
+ *   messages                a status (posted, held, rejected), b author
+ *   quarantine              a status (held, released, deleted)
+ *   bounces                 bounce messages recorded
+ *   addresses_undeliverable victims' addresses given up after bounces
+ *   login_links_issued, login_links_redeemed
+ *   milestones_overdue      pending past the deadline at now (only
+ *                           when the file has milestones)
+ * A key with no rows is not called. fn returns 0, or non-zero to stop
+ * (the call then returns CM_ERR). 0 or a store error.
+ */
+int cm_store_metrics(struct cm_store *st, int64_t now,
+		     int (*fn)(const char *key, const char *a, const char *b,
+			       int64_t value, void *ctx),
+		     void *ctx, const char **error_r);
+
 #endif

@@ -493,3 +493,103 @@ cm_smtp_free(struct cm_smtp **s)
 	free(p);
 	*s = NULL;
 }
+
+/* ---- additions: the reachability probe of casemail doctor ---- */
+
+/* probe_line - header callback of the probe: keep the first line */
+static size_t
+probe_line(char *p, size_t size, size_t nitems, void *ctx)
+{
+	char *first = ctx;
+	size_t n = size * nitems, k = 0;
+
+	if (first[0] != '\0')
+		return n;
+	while (k < n && k < CM_SMTP_REPLY_MAX - 1 && p[k] != '\r' &&
+	       p[k] != '\n') {
+		first[k] = p[k];
+		k++;
+	}
+	first[k] = '\0';
+	return n;
+}
+
+/* cm_smtp_probe - connect, greeting, EHLO (and STARTTLS, AUTH as
+ * configured), QUIT: no MAIL FROM */
+int
+cm_smtp_probe(const struct cm_smtp_opts *o, char *greeting, size_t size,
+	      const char **error_r)
+{
+	static char first[CM_SMTP_REPLY_MAX];
+	char cerr[CURL_ERROR_SIZE];
+	CURL *h = NULL;
+	CURLcode rc = CURLE_OK;
+	long code = 0, t = o->timeout > 0 ? o->timeout : 10L;
+	int ret = CM_ETEMP;
+
+	first[0] = '\0';
+	cerr[0] = '\0';
+	if (size > 0)
+		greeting[0] = '\0';
+	if (o->url == NULL || (!cm_str_has_prefix_ci(o->url, "smtp://") &&
+			       !cm_str_has_prefix_ci(o->url, "smtps://"))) {
+		set_error("expected an smtp:// or smtps:// URL");
+		ret = CM_ERR;
+		goto out;
+	}
+	h = curl_easy_init();
+	if (h == NULL) {
+		set_error("curl_easy_init failed");
+		goto out;
+	}
+#define SET(opt, val)                                                  \
+	do {                                                           \
+		if (rc == CURLE_OK)                                    \
+			rc = curl_easy_setopt(h, opt, val);            \
+	} while (0)
+	SET(CURLOPT_URL, o->url);
+	SET(CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+	SET(CURLOPT_NOSIGNAL, 1L);
+	SET(CURLOPT_ERRORBUFFER, cerr);
+	SET(CURLOPT_HEADERFUNCTION, probe_line);
+	SET(CURLOPT_HEADERDATA, first);
+	SET(CURLOPT_CONNECT_ONLY, 1L);
+	SET(CURLOPT_CONNECTTIMEOUT, t);
+	SET(CURLOPT_TIMEOUT, t);
+	SET(CURLOPT_SSL_VERIFYPEER, 1L);
+	SET(CURLOPT_SSL_VERIFYHOST, 2L);
+	if (o->require_tls)
+		SET(CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
+	if (o->ca_file != NULL)
+		SET(CURLOPT_CAINFO, o->ca_file);
+	if (o->user != NULL && *o->user != '\0') {
+		SET(CURLOPT_USERNAME, o->user);
+		SET(CURLOPT_PASSWORD, o->password != NULL ? o->password : "");
+	}
+#undef SET
+	if (rc != CURLE_OK) {
+		set_error("%s", curl_easy_strerror(rc));
+		goto out;
+	}
+	rc = curl_easy_perform(h);
+	(void)curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+	if (rc != CURLE_OK) {
+		set_error("%s", cerr[0] != '\0' ? cerr
+					       : curl_easy_strerror(rc));
+		goto out;
+	}
+	if (code != 0 && (code < 200 || code > 299)) {
+		set_error("the server answered %ld", code);
+		ret = CM_ERR;
+		goto out;
+	}
+	if (size > 0)
+		cm_strlcpy(greeting, first, size);
+	ret = 0;
+out:
+	if (h != NULL)
+		curl_easy_cleanup(h);
+	if (ret != 0)
+		*error_r = errbuf;
+	return ret;
+}

@@ -4122,3 +4122,130 @@ out:
 	rows_free(&r);
 	return ret;
 }
+
+/* ---- additions: casemail doctor and the metrics ---- */
+
+/* cm_store_quick_check - PRAGMA quick_check: "ok", or the first fault */
+int
+cm_store_quick_check(struct cm_store *st, const char **error_r)
+{
+	sqlite3_stmt *s = NULL;
+	struct rows r = { 0 };
+	int ret;
+
+	if ((ret = local_prep(st, "PRAGMA quick_check(10)", "quick_check",
+			      &s, error_r)) < 0)
+		goto out;
+	if ((ret = fetch(st, s, "quick_check", &r, error_r)) < 0)
+		goto out;
+	if (r.nrows == 0 || row_at(&r, 0)[0].s == NULL) {
+		ret = set_error(st, error_r, CM_ERR,
+				"quick_check: no answer");
+		goto out;
+	}
+	if (strcmp(row_at(&r, 0)[0].s, "ok") != 0)
+		ret = set_error(st, error_r, CM_ERR, "%s%s",
+				row_at(&r, 0)[0].s,
+				r.nrows > 1 ? " (and more)" : "");
+out:
+	sqlite3_finalize(s);
+	rows_free(&r);
+	return ret;
+}
+
+/*
+ * The metric queries: each row is (label a, label b, value), a label
+ * NULL when the metric has fewer. ?1 is the time "now".
+ */
+static const struct {
+	const char *key;
+	const char *sql;
+} metric_sql[] = {
+	{ "notices", "SELECT status, channel, count(*) FROM notices"
+		     " GROUP BY status, channel" },
+	{ "notice_oldest_due_age",
+	  "SELECT NULL, NULL, coalesce(max(0, ?1 - min(next_attempt_at)), 0)"
+	  " FROM notices WHERE status IN ('queued', 'deferred')"
+	  " AND next_attempt_at <= ?1" },
+	{ "deliveries", "SELECT what, NULL, count(*) FROM deliveries"
+			" GROUP BY what" },
+	{ "messages", "SELECT status, author, count(*) FROM messages"
+		      " WHERE kind = 'message' GROUP BY status, author" },
+	{ "quarantine", "SELECT status, NULL, count(*) FROM quarantine"
+			" GROUP BY status" },
+	{ "bounces", "SELECT NULL, NULL, count(*) FROM messages"
+		     " WHERE kind = 'bounce'" },
+	{ "addresses_undeliverable",
+	  "SELECT NULL, NULL, count(*) FROM victims"
+	  " WHERE email_status = 'undeliverable'" },
+	{ "login_links_issued", "SELECT NULL, NULL, count(*) FROM tokens"
+				" WHERE kind = 'login'" },
+	{ "login_links_redeemed",
+	  "SELECT NULL, NULL, count(*) FROM tokens"
+	  " WHERE kind = 'login' AND used_at IS NOT NULL" },
+	{ "milestones_overdue",
+	  "SELECT NULL, NULL, count(*) FROM milestones"
+	  " WHERE status IN ('pending', 'overdue') AND deadline < ?1" },
+};
+
+/* cm_store_metrics - every metric query in one read transaction */
+int
+cm_store_metrics(struct cm_store *st, int64_t now,
+		 int (*fn)(const char *key, const char *a, const char *b,
+			   int64_t value, void *ctx),
+		 void *ctx, const char **error_r)
+{
+	sqlite3_stmt *s = NULL;
+	struct rows r = { 0 };
+	bool began = false, milestones = false;
+	int ret, rc;
+
+	if (sqlite3_get_autocommit(st->db)) {
+		rc = sqlite3_exec(st->db, "BEGIN", NULL, NULL, NULL);
+		if (rc != SQLITE_OK) {
+			ret = fail(st, rc, "metrics", error_r);
+			goto out;
+		}
+		began = true;
+	}
+	if ((ret = local_prep(st, "SELECT count(*) FROM sqlite_master WHERE"
+			      " type = 'table' AND name = 'milestones'",
+			      "metrics", &s, error_r)) < 0 ||
+	    (ret = fetch(st, s, "metrics", &r, error_r)) < 0)
+		goto out;
+	milestones = r.nrows == 1 && row_at(&r, 0)[0].i > 0;
+	sqlite3_finalize(s);
+	s = NULL;
+	rows_free(&r);
+	for (size_t q = 0; q < CM_ARRAY_SIZE(metric_sql); q++) {
+		if (strcmp(metric_sql[q].key, "milestones_overdue") == 0 &&
+		    !milestones)
+			continue;
+		if ((ret = local_prep(st, metric_sql[q].sql, "metrics", &s,
+				      error_r)) < 0)
+			goto out;
+		if (sqlite3_bind_parameter_count(s) > 0)
+			bind_int(st, s, 1, now);
+		if ((ret = fetch(st, s, "metrics", &r, error_r)) < 0)
+			goto out;
+		sqlite3_finalize(s);
+		s = NULL;
+		for (size_t i = 0; i < r.nrows; i++) {
+			const struct cell *c = row_at(&r, i);
+
+			if (fn(metric_sql[q].key, c[0].s, c[1].s, c[2].i,
+			       ctx) != 0) {
+				ret = set_error(st, error_r, CM_ERR,
+						"metrics: stopped");
+				goto out;
+			}
+		}
+		rows_free(&r);
+	}
+out:
+	sqlite3_finalize(s);
+	rows_free(&r);
+	if (began)
+		(void)sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
+	return ret;
+}
