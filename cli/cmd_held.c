@@ -17,7 +17,11 @@
  *	officer in charge (unless one was already queued for it when it was
  *	held), for an officer's victim-visible message the notices to the
  *	victim it is addressed to, or to every victim for one addressed to
- *	all (cm_work_queue_update).
+ *	all (cm_work_queue_update); and for an officer's update the
+ *	milestones its "Milestone: KIND" lines name, at the time the
+ *	message arrived, found again by the mda's own path (the raw
+ *	message through cm_inspect_parse, the officer's text only), as a
+ *	proven update would have recorded them on delivery.
  *	reject makes it "rejected": it stays in the store as evidence but
  *	out of the thread shown to anyone.
  *
@@ -29,6 +33,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cm_inspect.h"
+#include "cm_mline.h"
 
 /* cmd_held_list - messages waiting for review */
 int
@@ -130,6 +136,41 @@ queue_after_approve(struct cli *c, const struct cm_case *cs, int64_t id,
 	return rc;
 }
 
+/*
+ * approve_milestones - the milestone lines of an approved officer's
+ * update, read from its raw message the way the mda read them, into
+ * rec's case for rec's victim at rec's time; *res_r says what was done
+ */
+static int
+approve_milestones(struct cli *c, int64_t raw_id,
+		   const struct cm_mline_rec *rec,
+		   struct cm_mline_result *res_r, const char **error_r)
+{
+	struct cm_inspect *in = NULL;
+	char *data = NULL;
+	size_t len = 0;
+	int rc;
+
+	memset(res_r, 0, sizeof(*res_r));
+	if (raw_id == 0)
+		return 0; /* not from mail: no lines to read */
+	rc = cm_store_raw_get(c->st, raw_id, &data, &len, error_r);
+	if (rc < 0)
+		goto out;
+	/* it parsed on delivery; if it no longer does, nothing to read */
+	if (cm_inspect_parse(data, len, &c->cfg->limits, NULL, &in,
+			     error_r) < 0 ||
+	    in->trim.body == NULL) {
+		rc = 0;
+		goto out;
+	}
+	rc = cm_mline_record(&c->work, rec, in->trim.body, res_r, error_r);
+out:
+	cm_inspect_free(&in);
+	free(data);
+	return rc;
+}
+
 /* decide - approve (posted) or reject (rejected) a held message */
 static int
 decide(struct cli *c, const char *arg, bool approve)
@@ -138,10 +179,13 @@ decide(struct cli *c, const char *arg, bool approve)
 	struct cm_case cs = { 0 };
 	const char *err = NULL;
 	char author[16], visibility[16], kind[16], status[16];
+	struct cm_mline_rec rec;
+	struct cm_mline_result ms;
 	char *detail = NULL;
-	int64_t id, victim_id;
+	int64_t id, victim_id, raw_id;
 	int rc, n = 0, ret;
 
+	memset(&ms, 0, sizeof(ms));
 	if ((ret = cli_id(arg, "message id", &id)) != 0)
 		goto out;
 	if ((ret = cli_begin(c)) != 0)
@@ -162,6 +206,14 @@ decide(struct cli *c, const char *arg, bool approve)
 	cm_strlcpy(kind, m.kind, sizeof(kind));
 	cm_strlcpy(status, m.status, sizeof(status));
 	victim_id = m.victim_id;
+	memset(&rec, 0, sizeof(rec));
+	rec.case_id = m.case_id;
+	rec.victim_id = m.victim_id;
+	rec.officer_id = m.officer_id;
+	rec.at = m.at;
+	rec.message_id = id;
+	rec.source = "cli";
+	raw_id = m.raw_id;
 	if (strcmp(status, "held") != 0) {
 		cm_store_rollback(c->st);
 		ret = cli_fail(CLI_EXIT_ERR, "message %lld is not held (status "
@@ -176,17 +228,27 @@ decide(struct cli *c, const char *arg, bool approve)
 	if (rc == 0 && approve)
 		rc = queue_after_approve(c, &cs, id, victim_id, author,
 					 visibility, kind, &n, &err);
+	if (rc == 0 && approve && strcmp(author, "officer") == 0 &&
+	    strcmp(visibility, "victim") == 0 && strcmp(kind, "message") == 0)
+		rc = approve_milestones(c, raw_id, &rec, &ms, &err);
 	if (rc < 0) {
 		ret = cli_store_fail(c, rc, "cannot change message", err);
 		goto out;
 	}
-	detail = cm_xasprintf("message=%lld author=%s notices=%d",
-			      (long long)id, author, n);
+	detail = cm_xasprintf("message=%lld author=%s notices=%d "
+			      "milestones=%d", (long long)id, author, n,
+			      ms.recorded);
 	ret = cli_finish(c, approve ? "held.approve" : "held.reject", cs.ref,
 			 detail);
 	if (ret != 0)
 		goto out;
-	if (approve)
+	if (approve && (ms.recorded > 0 || ms.refused > 0))
+		printf("approved message %lld on %s, %d notices queued, %d "
+		       "milestones recorded (%s), %d refused%s%s\n",
+		       (long long)id, cs.ref, n, ms.recorded,
+		       ms.first_recorded, ms.refused,
+		       ms.refused > 0 ? ": " : "", ms.first_refused);
+	else if (approve)
 		printf("approved message %lld on %s, %d notices queued\n",
 		       (long long)id, cs.ref, n);
 	else

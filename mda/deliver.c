@@ -60,6 +60,7 @@
 #include "cm_authres.h"
 #include "cm_log.h"
 #include "cm_inspect.h"
+#include "cm_mline.h"
 #include "cm_work.h"
 #include "mda.h"
 
@@ -491,7 +492,45 @@ count_victims(const struct cm_victim *v, void *ctx)
 	return 0;
 }
 
-/* officer_post - an officer's message: posted when proven, else held */
+/*
+ * milestones - record the "Milestone: KIND" lines of an officer's
+ * posted update (the officer's own text, not the quote) at the time
+ * the message was stored, for the victim it is addressed to, in this
+ * delivery's transaction; the log's reason says what was recorded
+ */
+static int
+milestones(struct dctx *d, const struct cm_case *c, int64_t officer_id,
+	   int64_t victim_id)
+{
+	struct cm_mline_rec rec;
+	struct cm_mline_result res;
+	struct cm_message m;
+	int rc;
+
+	rc = cm_store_message_get(d->m->store, d->res->id, &m, &d->err);
+	if (rc < 0)
+		return store_fail(d, "message");
+	memset(&rec, 0, sizeof(rec));
+	rec.case_id = c->id;
+	rec.victim_id = victim_id;
+	rec.officer_id = officer_id;
+	rec.at = m.at;
+	rec.message_id = d->res->id;
+	rec.source = d->env->source;
+	if (cm_mline_record(&d->w, &rec, d->in->trim.body, &res, &d->err) < 0)
+		return store_fail(d, "milestone");
+	if (res.recorded > 0 || res.refused > 0)
+		set_reason(d->res, "officer update%s; milestones recorded %d "
+			   "(%s), refused %d%s%s", victim_id != 0 ?
+			   " to one victim" : "", res.recorded,
+			   res.first_recorded, res.refused,
+			   res.refused > 0 ? ": " : "", res.first_refused);
+	return 0;
+}
+
+/* officer_post - an officer's message: posted when proven, else held.
+ * Milestone lines leave the text the victim reads; a proven update
+ * records them at once, a held one only when approved */
 static int
 officer_post(struct dctx *d, const struct cm_case *c, int64_t officer_id,
 	     int64_t victim_id, bool note, bool proven, const char *placement,
@@ -499,6 +538,9 @@ officer_post(struct dctx *d, const struct cm_case *c, int64_t officer_id,
 {
 	const char *why, *event;
 	struct cm_post p;
+	char *body = NULL;
+	size_t lines = 0;
+	int ret;
 
 	why = auto_reason(d, &event);
 	if (why != NULL)
@@ -506,6 +548,11 @@ officer_post(struct dctx *d, const struct cm_case *c, int64_t officer_id,
 	if (!note && strcmp(c->status, "open") != 0)
 		return quarantine(d, "update for a closed case");
 	memset(&p, 0, sizeof(p));
+	if (!note && d->in->trim.body != NULL) {
+		body = cm_mline_strip(d->in->trim.body, &lines);
+		p.body = body;
+		p.quoted = d->in->trim.quoted;
+	}
 	p.case_id = c->id;
 	p.officer_id = officer_id;
 	p.victim_id = note ? 0 : victim_id;
@@ -521,7 +568,11 @@ officer_post(struct dctx *d, const struct cm_case *c, int64_t officer_id,
 			   "officer update to one victim" : "officer update");
 	else
 		set_reason(d->res, "%s", held_why);
-	return post(d, &p, proven ? MDA_POSTED : MDA_HELD);
+	ret = post(d, &p, proven ? MDA_POSTED : MDA_HELD);
+	if (ret == 0 && proven && lines > 0)
+		ret = milestones(d, c, officer_id, victim_id);
+	free(body);
+	return ret;
 }
 
 /* route_officer - officer+KEY: an officer answering one victim */
