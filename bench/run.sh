@@ -13,6 +13,9 @@
 #          1 and 4 connections (bench/sender-bench.sh)
 #   imap   casemail-mda --imap beside mbsync on a private Dovecot
 #          (bench/imap-bench.sh)
+#   lmtp   casemail-lmtpd beside Dovecot's LMTP server and maildrop's
+#          pipe rate, 1 and 20 sessions (bench/lmtp-bench.sh, its own
+#          maildrop run under BASE-lmtp)
 # Knobs: REPS (default 3), PIPE_N (default 500), N (default 2000), and
 # BASE as in anchors.sh. Takes 10-20 minutes. Run as root.
 set -eu
@@ -51,6 +54,8 @@ sh "$TOP/bench/memory.sh" "$BIN" "$FIX" | tee -a "$RES/casemail-ratios.txt"
 # Sending, and IMAP ingest, each beside its anchor in one run.
 BUILD=$BUILD sh "$TOP/bench/sender-bench.sh" 5000 | tee -a "$RES/casemail-ratios.txt"
 BUILD=$BUILD sh "$TOP/bench/imap-bench.sh" "$N" | tee -a "$RES/casemail-ratios.txt"
+BUILD=$BUILD BASE=$BASE-lmtp sh "$TOP/bench/lmtp-bench.sh" 2000 |
+	tee -a "$RES/casemail-ratios.txt"
 [ -f "$TOP/bench/web-bench.sh" ] &&
 	BUILD=$BUILD sh "$TOP/bench/web-bench.sh" | tee -a "$RES/casemail-ratios.txt"
 echo "bench: all figures in $RES/casemail-ratios.txt"
