@@ -21,9 +21,9 @@
  *	master; the transaction may hold other sessions' messages).
  *	Then exactly one reply per accepted recipient, in order: 250
  *	only once the delivery is committed (or durably quarantined, or
- *	was stored before), 451 4.3.0 for anything a retry could fix. The content
- *	of a message never causes a 5xx; only a message over SIZE gets
- *	552 5.3.4, for every recipient.
+ *	was stored before), 451 4.3.0 for anything a retry could fix.
+ *	The content of a message never causes a 5xx; only a message over
+ *	SIZE gets 552 5.3.4, for every recipient.
  *
  *	The data is stored as pipe(8) with flags=R hands it to the mda,
  *	and recorded with the same source ("pipe": mail from the MTA):
