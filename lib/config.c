@@ -1124,8 +1124,7 @@ static bool
 loopback_listen(const char *s)
 {
 	return s != NULL && (strncmp(s, "127.", 4) == 0 ||
-			     strncmp(s, "[::1]", 5) == 0 ||
-			     strncasecmp(s, "localhost:", 10) == 0);
+			     strncmp(s, "[::1]:", 6) == 0);
 }
 
 /* cm_config_warnings - the settings that load but are doubtful */

@@ -1075,6 +1075,50 @@ teardown(void **state)
 	return nftw(tmpdir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
 }
 
+/* proxy_seen - cm_config_warnings callback: note a CM_CW_PROXY */
+static void
+proxy_seen(enum cm_config_warning kind, const char *text, void *ctx)
+{
+	(void)text;
+	if (kind == CM_CW_PROXY)
+		*(bool *)ctx = true;
+}
+
+/* test_proxy_warning - a portal on a loopback address (where a local TLS
+ * proxy connects from) without portal_trust_proxy is warned about */
+static void
+test_proxy_warning(void **state)
+{
+	static const struct {
+		const char *conf;
+		bool warn;
+	} rows[] = {
+		{ MD "portal_listen = 127.0.0.1:8080\n", true },
+		{ MD "portal_listen = 127.1.2.3:80\n", true },
+		{ MD "portal_listen = [::1]:8080\n", true },
+		{ MD "portal_listen = 0.0.0.0:8080\n", false },
+		{ MD "portal_listen = 192.0.2.1:80\n", false },
+		{ MD "portal_listen = [::]:80\n", false },
+		{ MD "portal_listen = [2001:db8::1]:80\n", false },
+		{ MD "portal_listen = 127.0.0.1:8080\n"
+		     "portal_trust_proxy = yes\n", false },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < CM_ARRAY_SIZE(rows); i++) {
+		const char *err = NULL;
+		struct cm_config *cfg = load_text(rows[i].conf, &err);
+		bool seen = false;
+
+		if (cfg == NULL)
+			fail_msg("row %zu: %s", i, err);
+		cm_config_warnings(cfg, proxy_seen, &seen);
+		cm_config_free(&cfg);
+		if (seen != rows[i].warn)
+			fail_msg("row %zu: %s", i, rows[i].conf);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1094,6 +1138,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_nul_byte),
 		cmocka_unit_test(test_relative_config),
 		cmocka_unit_test(test_error_names_file),
+		cmocka_unit_test(test_proxy_warning),
 		cmocka_unit_test(test_example_conf),
 		cmocka_unit_test(test_man_page),
 	};

@@ -204,26 +204,6 @@ test_route_name(void **state)
 			fail_msg("row %zu: %s", i, route_name(rows[i].path));
 }
 
-/* test_listen_loopback - which listen addresses a local proxy uses */
-static void
-test_listen_loopback(void **state)
-{
-	static const struct {
-		const char *listen;
-		bool want;
-	} rows[] = {
-		{ "127.0.0.1:8080", true },  { "127.1.2.3:80", true },
-		{ "[::1]:8080", true },	     { "0.0.0.0:8080", false },
-		{ "192.0.2.1:80", false },   { "[::]:80", false },
-		{ "[2001:db8::1]:80", false }, { "localhost:80", false },
-	};
-
-	(void)state;
-	for (size_t i = 0; i < CM_ARRAY_SIZE(rows); i++)
-		if (listen_loopback(rows[i].listen) != rows[i].want)
-			fail_msg("row %zu: %s", i, rows[i].listen);
-}
-
 /* test_text_equal - message clean-up and constant-time equality */
 static void
 test_text_equal(void **state)
@@ -329,7 +309,6 @@ main(void)
 		cmocka_unit_test(test_path_token),
 		cmocka_unit_test(test_origin_listen),
 		cmocka_unit_test(test_route_name),
-		cmocka_unit_test(test_listen_loopback),
 		cmocka_unit_test(test_text_equal),
 		cmocka_unit_test(test_rate),
 		cmocka_unit_test(test_csrf),
