@@ -4,7 +4,7 @@
  * SYNOPSIS
  *	casemail init
  *	casemail config check | config show
- *	casemail stats [--json]
+ *	casemail stats [--json | --openmetrics]
  *	casemail audit verify | audit list [REF] [--limit N] [--json]
  *	casemail notices [--status S] [--json]
  *	casemail address reply REF VICTIM_ID | address bounce NOTICE_ID
@@ -27,8 +27,10 @@
  *	database, the spool, the outbox, the templates, the password and
  *	key files, portal_url against portal_listen; one line per problem
  *	with its fix, exit 1 when there is one. audit verify walks the hash
- *	chain of the audit log. address prints the reply or bounce address
- *	the sender would use, for tests and for postmasters.
+ *	chain of the audit log. stats --openmetrics prints the metrics
+ *	(cm_metrics) for node_exporter's textfile collector. address
+ *	prints the reply or bounce address the sender would use, for tests
+ *	and for postmasters.
  *
  * DIAGNOSTICS
  *	"config FILE ok" or "FILE:LINE: reason"; "audit log intact: N rows"
@@ -49,6 +51,7 @@
 #include "cli.h"
 #include "cm_addr.h"
 #include "cm_maildir.h"
+#include "cm_metrics.h"
 #include "cm_preflight.h"
 
 /* struct owner - whom root's init gives what it makes (set: root) */
@@ -454,14 +457,44 @@ put_stat(const char *name, int64_t value, void *ctx)
 	return 0;
 }
 
+/* stats_openmetrics - the metrics in the OpenMetrics text format */
+static int
+stats_openmetrics(struct cli *c)
+{
+	struct cm_buf b;
+	const char *err = NULL;
+	int rc, ret = 0;
+
+	cm_buf_init(&b, CM_METRICS_MAX);
+	rc = cm_metrics_render(c->st, cm_now(), &b, &err);
+	if (rc < 0) {
+		ret = cli_store_fail(c, rc, "cannot read the metrics", err);
+		goto out;
+	}
+	cm_metrics_eof(&b);
+	if (fwrite(b.data, 1, b.len, stdout) != b.len)
+		ret = cli_fail(CLI_EXIT_ERR, "cannot write: %s",
+			       strerror(errno));
+out:
+	cm_buf_free(&b);
+	return ret;
+}
+
 /* cmd_stats - counts from the store */
 int
 cmd_stats(struct cli *c, struct args *a)
 {
-	struct out *o = out_new(arg_flag(a, "json"));
+	struct out *o = NULL;
 	const char *err = NULL;
 	int rc, ret;
 
+	if (arg_flag(a, "openmetrics")) {
+		if (arg_flag(a, "json"))
+			return cli_fail(CLI_EXIT_USAGE, "--json or "
+					"--openmetrics, not both");
+		return stats_openmetrics(c);
+	}
+	o = out_new(arg_flag(a, "json"));
 	rc = cm_store_stats(c->st, put_stat, o, &err);
 	if (rc < 0) {
 		ret = cli_store_fail(c, rc, "cannot read statistics", err);

@@ -83,6 +83,8 @@ struct cm_config {
 	bool portal_show_officer; /* the case page names the officer */
 	bool portal_trust_proxy; /* client address from X-Forwarded-For
 				    when the peer is loopback */
+	bool portal_metrics;  /* GET /metrics (OpenMetrics) for loopback
+				 clients not behind the proxy */
 
 	/* incoming */
 	char *trusted_authserv_ids; /* space/comma separated list */

@@ -216,6 +216,8 @@ static const struct row rows[] = {
 	  0, 0, 0, NULL },
 	{ "portal_trust_proxy", CT_BOOL, "no", OFF(portal_trust_proxy), 0, 0,
 	  0, 0, NULL },
+	{ "portal_metrics", CT_BOOL, "no", OFF(portal_metrics), 0, 0, 0, 0,
+	  NULL },
 
 	/* incoming */
 	{ "trusted_authserv_ids", CT_STRING, "", OFF(trusted_authserv_ids),

@@ -13,7 +13,7 @@ libsodium-dev nettle-dev libcurl4-gnutls-dev libetpan-dev libxml2-dev libjansson
 libmicrohttpd-dev"
 PKGS="$BUILD_PKGS
 libcmocka-dev postfix swaks dovecot-imapd procps jq
-chromium nginx-light wrk"
+chromium nginx-light wrk python3-prometheus-client"
 case "${1:-}" in
 --build) PKGS=$BUILD_PKGS ;;
 "") ;;

@@ -279,8 +279,9 @@ cut_late(struct web *w)
 }
 
 /* client_ip - the peer's address, or the last X-Forwarded-For entry
- * when the peer is loopback and portal_trust_proxy is on */
-static void
+ * when the peer is loopback and portal_trust_proxy is on; true when
+ * the peer itself is loopback */
+static bool
 client_ip(struct web *w, struct MHD_Connection *c, char *buf, size_t size)
 {
 	const union MHD_ConnectionInfo *ci;
@@ -294,7 +295,7 @@ client_ip(struct web *w, struct MHD_Connection *c, char *buf, size_t size)
 	cm_strlcpy(buf, "-", size);
 	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	if (ci == NULL || ci->client_addr == NULL)
-		return;
+		return false;
 	sa = ci->client_addr;
 	if (sa->sa_family == AF_INET) {
 		const struct sockaddr_in *a = (const void *)sa;
@@ -309,22 +310,23 @@ client_ip(struct web *w, struct MHD_Connection *c, char *buf, size_t size)
 		loop = IN6_IS_ADDR_LOOPBACK(&a->sin6_addr);
 	}
 	if (!loop || !w->cfg->portal_trust_proxy)
-		return;
+		return loop;
 	xff = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 					  "X-Forwarded-For");
 	if (xff == NULL)
-		return;
+		return loop;
 	last = strrchr(xff, ',');
 	last = last != NULL ? last + 1 : xff;
 	last += strspn(last, " \t");
 	n = strcspn(last, " \t");
 	if (n == 0 || n >= sizeof(tmp))
-		return;
+		return loop;
 	memcpy(tmp, last, n);
 	tmp[n] = '\0';
 	if (inet_pton(AF_INET, tmp, bin) == 1 ||
 	    inet_pton(AF_INET6, tmp, bin) == 1)
 		cm_strlcpy(buf, tmp, size);
+	return loop;
 }
 
 /* send_resp - queue resp on c with every header */
@@ -388,7 +390,11 @@ answer(struct web *w, struct MHD_Connection *c, const char *url,
 
 	memset(&q, 0, sizeof(q));
 	resp_init(&r);
-	client_ip(w, c, ip, sizeof(ip));
+	q.peer_loopback = client_ip(w, c, ip, sizeof(ip));
+	q.forwarded = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+						  "X-Forwarded-For") != NULL ||
+		      MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+						  "Forwarded") != NULL;
 	q.method = method;
 	q.path = url;
 	q.ip = ip;
@@ -403,6 +409,7 @@ answer(struct web *w, struct MHD_Connection *c, const char *url,
 	q.body = x->body.data;
 	q.body_len = x->body.len;
 	route(w, &q, &r);
+	metrics_count(w, r.status);
 	if (cm_log_flags() & CM_LOG_VERBOSE) {
 		char san[40];
 

@@ -12,7 +12,8 @@
  *	                          the milestones reached in plain words,
  *	                          messages oldest first, a form
  *	POST /case/message        write to the officer
- *	GET  /settings            channels, email, discreet notices
+ *	GET  /settings            channels, email, discreet notices,
+ *	                          how often an update (the rhythm)
  *	POST /settings
  *	POST /logout
  *	GET  /unsubscribe/KEY     a page with a button
@@ -75,6 +76,7 @@
 #include "cm_log.h"
 #include "cm_login.h"
 #include "cm_milestone.h"
+#include "cm_rhythm.h"
 #include "cm_words.h"
 #include "cm_work.h"
 #include "web.h"
@@ -737,6 +739,47 @@ put_channels(struct cm_buf *b, const struct cm_victim *v)
 			    v->discreet ? " checked" : "");
 }
 
+/*
+ * put_rhythm - how often the victim wants an update: the rhythm agreed
+ * with them (cm_rhythm.h), read from the store; "milestones" when it
+ * cannot be read
+ */
+static void
+put_rhythm(struct web *w, struct cm_buf *b, int64_t victim_id)
+{
+	static const char *const value[4] = { "weekly", "fortnightly",
+					      "monthly", "milestones" };
+	static const char *const words[4] = {
+		"Every week", "Every two weeks", "Every month",
+		"Only when something important happens"
+	};
+	char cur[16] = "milestones";
+	const char *err = NULL;
+
+	if (cm_store_victim_rhythm(w->st, victim_id, cur, sizeof(cur),
+				   &err) < 0)
+		cm_strlcpy(cur, "milestones", sizeof(cur));
+	(void)cm_buf_puts(b, "<fieldset>\n<legend>How often would you like "
+			     "an update?</legend>\n");
+	for (int i = 0; i < 4; i++)
+		(void)cm_buf_printf(b, "<label><input type=\"radio\" "
+				       "name=\"rhythm\" value=\"%s\"%s> %s"
+				       "</label>\n", value[i],
+				    strcmp(cur, value[i]) == 0 ? " checked"
+							       : "",
+				    words[i]);
+	(void)cm_buf_puts(b, "</fieldset>\n");
+}
+
+/* rhythm_of - the rhythm the form chose, NULL for none or a bad one */
+static const char *
+rhythm_of(const struct req *q)
+{
+	const char *s = form_get(&q->form, "rhythm");
+
+	return s != NULL && cm_rhythm_valid(s) ? s : NULL;
+}
+
 /* put_error_box - an error summary */
 static void
 put_error_box(struct cm_buf *b, const char *text)
@@ -768,6 +811,7 @@ register_page(struct web *w, struct resp *r, const struct who *u,
 	put_esc(&r->body, name);
 	(void)cm_buf_puts(&r->body, "\">\n");
 	put_channels(&r->body, &u->v);
+	put_rhythm(w, &r->body, u->v.id);
 	(void)cm_buf_puts(&r->body, "<button type=\"submit\">Register"
 				    "</button>\n</form>\n");
 	page_end(&r->body, w);
@@ -806,17 +850,21 @@ save_prefs(struct web *w, struct req *q, struct resp *r,
 	   const struct who *u, const struct cm_victim_prefs *p,
 	   const char *action)
 {
-	const char *err = NULL;
+	const char *err = NULL, *rhythm = rhythm_of(q);
 	char d[200];
 	int rc;
 
 	detail(d, sizeof(d), "victim=%lld channel=%s opted_in=%s "
-			     "discreet=%s ip=%s",
+			     "discreet=%s rhythm=%s ip=%s",
 	       (long long)u->v.id, p->channel != NULL ? p->channel : "-",
 	       p->opted_in < 0 ? "-" : p->opted_in ? "yes" : "no",
-	       p->discreet < 0 ? "-" : p->discreet ? "yes" : "no", q->ip);
+	       p->discreet < 0 ? "-" : p->discreet ? "yes" : "no",
+	       rhythm != NULL ? rhythm : "-", q->ip);
 	if ((rc = begin_write(w, &err)) < 0 ||
 	    (rc = cm_store_victim_set_prefs(w->st, u->v.id, p, &err)) < 0 ||
+	    (rhythm != NULL &&
+	     (rc = cm_store_victim_set_rhythm(w->st, u->v.id, rhythm,
+					      &err)) < 0) ||
 	    (rc = cm_store_audit(w->st, u->s.actor, action, u->c.ref, d,
 				 &err)) < 0 ||
 	    (rc = commit_write(w, &err)) < 0) {
@@ -1351,6 +1399,7 @@ h_settings_get(struct web *w, struct req *q, struct resp *r, int64_t now)
 	(void)cm_buf_puts(b, "<form method=\"post\" action=\"/settings\">\n");
 	put_hidden(b, "csrf", u.s.csrf);
 	put_channels(b, &u.v);
+	put_rhythm(w, b, u.v.id);
 	if (u.v.email != NULL)
 		(void)cm_buf_printf(b, "<fieldset>\n<legend>Email</legend>\n"
 				       "<label><input type=\"checkbox\" "
@@ -1633,6 +1682,8 @@ route(struct web *w, struct req *q, struct resp *r)
 		h_logout(w, q, r, now);
 	} else if (post && strcmp(q->path, "/fresh") == 0) {
 		h_fresh(w, q, r, now);
+	} else if (get && metrics_route(w, q, r)) {
+		/* /metrics, when on and asked from loopback (metrics.c) */
 	} else {
 		page_error(r, w, 404, "Page not found",
 			   "There is no page at this address.");

@@ -42,6 +42,7 @@
 #define WEB_AUDIT_DELAY 1      /* seconds a queued view row may wait */
 #define WEB_TOUCH_EVERY 60     /* seconds between session seen_at writes */
 #define WEB_CACHE 64           /* rendered case pages kept */
+#define WEB_STATUS_MAX 600     /* HTTP statuses counted: 0..599 */
 
 /* ---- form.c: pure helpers ---- */
 
@@ -167,6 +168,7 @@ struct web {
 	struct hconn *conns; /* open connections (http.c) */
 	bool discreet; /* this request's pages are for a discreet victim:
 			  set by the handler that knows, reset by route */
+	uint64_t answered[WEB_STATUS_MAX]; /* answers by HTTP status */
 };
 
 /* struct req - what a handler sees of a request (strings borrowed) */
@@ -180,6 +182,8 @@ struct req {
 	const char *ctype;  /* Content-Type or NULL */
 	bool done;          /* ?done=1: the last post worked */
 	bool too_big;       /* the body passed portal_max_body */
+	bool peer_loopback; /* the TCP peer is a loopback address */
+	bool forwarded;     /* X-Forwarded-For or Forwarded came along */
 	const char *body;
 	size_t body_len;
 	struct form form;
@@ -261,6 +265,18 @@ struct MHD_Daemon *http_start(struct web *w, const char **error_r);
 int http_run(struct web *w, struct MHD_Daemon *d, long ms);
 /* http_stop - close everything; sets *d to NULL */
 void http_stop(struct MHD_Daemon **d);
+
+/* ---- metrics.c ---- */
+
+/*
+ * metrics_route - when q asks for /metrics, portal_metrics is on, the
+ * peer is loopback and nothing says a proxy forwarded it: the metrics
+ * (cm_metrics, then the portal's answers by status) into r, true.
+ * false for anything else (route answers 404 as for any unknown path).
+ */
+bool metrics_route(struct web *w, const struct req *q, struct resp *r);
+/* metrics_count - count one answer of status */
+void metrics_count(struct web *w, int status);
 
 /* ---- pages.c ---- */
 

@@ -53,6 +53,7 @@ static const char *const all_keys[] = {
 	"portal_session_max", "portal_rate_ip", "portal_rate_token",
 	"portal_rate_fresh", "portal_max_body", "portal_max_message",
 	"portal_connections", "portal_show_officer", "portal_trust_proxy",
+	"portal_metrics",
 	"trusted_authserv_ids", "imap_password_file", "imap_ca_file", "imap_done_folder",
 	"imap_quarantine_folder", "imap_starttls", "imap_allow_plain",
 	"mda_allow_root", "run_user", "child_timeout", "child_memory",
