@@ -231,6 +231,7 @@ int cmd_milestone_check(struct cli *c, struct args *a);
 int cmd_victim_enhanced(struct cli *c, struct args *a);
 
 int cmd_report_compliance(struct cli *c, struct args *a);
+int cmd_victim_rhythm(struct cli *c, struct args *a);
 
 int cmd_doctor(struct cli *c, struct args *a);
 

@@ -23,8 +23,9 @@
  *
  *	milestone check is for cron: it brings every status up to date and
  *	queues the officer's warnings, overdue alerts and the supervisor's
- *	digest. TIME for --now, or CM_NOW in the environment when --now is
- *	not given, stands in for the clock in tests.
+ *	digest, and the reminders of the update rhythm agreed with victims
+ *	(cm_rhythm_check). TIME for --now, or CM_NOW in the environment
+ *	when --now is not given, stands in for the clock in tests.
  *
  *	TIME is YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS] (force_timezone),
  *	the same with Z (UTC), or @SECONDS.
@@ -40,6 +41,7 @@
 #include "cli.h"
 #include "cm_log.h"
 #include "cm_milestone.h"
+#include "cm_rhythm.h"
 
 /* calendar - the force's working days, or a printed error */
 static struct cm_workday *
@@ -193,6 +195,7 @@ cmd_milestone_check(struct cli *c, struct args *a)
 	struct cm_workday *wd = NULL;
 	struct out *o = NULL;
 	int64_t now = cm_now();
+	long reminders = 0;
 	int rc, ret = CLI_EXIT_ERR;
 
 	if ((wd = calendar(c, &ret)) == NULL)
@@ -206,6 +209,8 @@ cmd_milestone_check(struct cli *c, struct args *a)
 	if ((ret = cli_begin(c)) != 0)
 		goto out;
 	rc = cm_milestone_check(&c->work, wd, now, &k, &err);
+	if (rc == 0)
+		rc = cm_rhythm_check(&c->work, wd, now, &reminders, &err);
 	if (rc < 0) {
 		ret = cli_store_fail(c, rc, "milestone check", err);
 		goto out;
@@ -213,9 +218,9 @@ cmd_milestone_check(struct cli *c, struct args *a)
 	if ((ret = cli_finish(c, NULL, NULL, NULL)) != 0)
 		goto out;
 	cm_log_info("actor=%s action=milestone.check changed=%ld "
-		    "warnings=%ld alerts=%ld overdue=%ld digest=%s",
-		    c->actor, k.changed, k.warnings, k.alerts, k.overdue,
-		    k.digest ? "yes" : "no");
+		    "warnings=%ld alerts=%ld overdue=%ld digest=%s "
+		    "reminders=%ld", c->actor, k.changed, k.warnings,
+		    k.alerts, k.overdue, k.digest ? "yes" : "no", reminders);
 	o = out_new(arg_flag(a, "json"));
 	out_time(o, "now", now);
 	out_int(o, "changed", k.changed);
@@ -223,6 +228,7 @@ cmd_milestone_check(struct cli *c, struct args *a)
 	out_int(o, "alerts", k.alerts);
 	out_int(o, "overdue", k.overdue);
 	out_bool(o, "digest", k.digest);
+	out_int(o, "reminders", reminders);
 	ret = out_flush(&o);
 out:
 	out_free(&o);

@@ -760,4 +760,43 @@ int cm_store_metrics(struct cm_store *st, int64_t now,
 			       int64_t value, void *ctx),
 		     void *ctx, const char **error_r);
 
+/* ---- additions: the update rhythm agreed with the victim ---- */
+
+/* cm_store_victim_set_rhythm - "weekly", "fortnightly", "monthly" or
+ * "milestones" (only when a milestone falls); CM_ENOENT if no such
+ * victim. Write. */
+int cm_store_victim_set_rhythm(struct cm_store *st, int64_t victim_id,
+			       const char *rhythm, const char **error_r);
+/* cm_store_victim_rhythm - the victim's rhythm into buf (size bytes);
+ * CM_ENOENT if no such victim */
+int cm_store_victim_rhythm(struct cm_store *st, int64_t victim_id,
+			   char *buf, size_t size, const char **error_r);
+
+/*
+ * struct cm_rhythm_row - a victim who agreed a rhythm other than
+ * "milestones". Strings owned by the store, for the callback only.
+ */
+struct cm_rhythm_row {
+	int64_t victim_id;
+	int64_t case_id;
+	const char *case_ref;
+	int64_t oic_id;
+	bool case_open;
+	const char *rhythm;
+	int64_t since;         /* the victim was added */
+	int64_t last_sent;     /* the last update sent to them; 0: none */
+	int64_t last_reminder; /* the last "Update rhythm:" event; 0 */
+};
+/* cm_store_rhythm_list - every such victim by id; fn returns 0, or -1
+ * to stop */
+int cm_store_rhythm_list(struct cm_store *st,
+			 int (*fn)(const struct cm_rhythm_row *r, void *ctx),
+			 void *ctx, const char **error_r);
+/* cm_store_rhythm_sent - the times (oldest first) in [lo, hi] at which
+ * an update addressed to victim_id (or to all) was sent to them */
+int cm_store_rhythm_sent(struct cm_store *st, int64_t victim_id,
+			 int64_t lo, int64_t hi,
+			 int (*fn)(int64_t at, void *ctx), void *ctx,
+			 const char **error_r);
+
 #endif

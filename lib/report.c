@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "cm_report.h"
+#include "cm_rhythm.h"
 
 #define GROUPS 2          /* all, enhanced */
 #define SLACK (3 * 86400) /* around the period, before the local check */
@@ -255,6 +256,103 @@ cm_report_period_check(const struct cm_workday *wd, const char *from,
 	return period(&r, wd, from, to, &lo, &hi, error_r);
 }
 
+/* struct rlist - victims with a rhythm, copied out of the store */
+struct rlist {
+	struct {
+		int64_t victim_id, since;
+		size_t rhythm;
+	} *v;
+	size_t n, cap;
+};
+
+/* collect_rhythm - keep one victim with a rhythm the report counts */
+static int
+collect_rhythm(const struct cm_rhythm_row *r, void *ctx)
+{
+	struct rlist *l = ctx;
+	size_t i;
+
+	for (i = 0; i < CM_REPORT_RHYTHMS; i++)
+		if (strcmp(r->rhythm, cm_report_rhythm_name(i)) == 0)
+			break;
+	if (i == CM_REPORT_RHYTHMS)
+		return 0;
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 16;
+		l->v = cm_xrealloc(l->v, l->cap * sizeof(*l->v));
+	}
+	l->v[l->n].victim_id = r->victim_id;
+	l->v[l->n].since = r->since;
+	l->v[l->n].rhythm = i;
+	l->n++;
+	return 0;
+}
+
+/* struct times - send times of one victim's updates */
+struct times {
+	int64_t *v;
+	size_t n, cap;
+};
+
+/* collect_time - keep one send time */
+static int
+collect_time(int64_t at, void *ctx)
+{
+	struct times *t = ctx;
+
+	if (t->n == t->cap) {
+		t->cap = t->cap ? t->cap * 2 : 16;
+		t->v = cm_xrealloc(t->v, t->cap * sizeof(*t->v));
+	}
+	t->v[t->n++] = at;
+	return 0;
+}
+
+/*
+ * rhythms - the agreed-rhythm figures: each victim added before the
+ * period's end counts; each whole period from when they were added
+ * (or from the period's start, when later) that ended by the period's
+ * end and by now counts as due, and as kept when an update was sent
+ * to them within it
+ */
+static int
+rhythms(struct cm_report *r, struct cm_store *st, int64_t lo, int64_t end,
+	const char **error_r)
+{
+	struct rlist l = { NULL, 0, 0 };
+	struct times t = { NULL, 0, 0 };
+	int64_t limit = end < r->now ? end : r->now, start, p, a;
+	size_t i, j;
+	int ret;
+
+	ret = cm_store_rhythm_list(st, collect_rhythm, &l, error_r);
+	for (i = 0; ret == 0 && i < l.n; i++) {
+		struct cm_report_rhythm *h = &r->rhythm[l.v[i].rhythm];
+
+		if (l.v[i].since >= end)
+			continue;
+		h->victims++;
+		p = cm_rhythm_period(cm_report_rhythm_name(l.v[i].rhythm));
+		start = l.v[i].since > lo ? l.v[i].since : lo;
+		if (p == 0 || start + p > limit)
+			continue;
+		t.n = 0;
+		ret = cm_store_rhythm_sent(st, l.v[i].victim_id, start, limit,
+					   collect_time, &t, error_r);
+		/* at most 120 months of weeks: bounded */
+		for (a = start, j = 0; ret == 0 && a + p <= limit; a += p) {
+			h->periods++;
+			while (j < t.n && t.v[j] < a)
+				j++;
+			if (j < t.n && t.v[j] < a + p)
+				h->kept++;
+		}
+	}
+	free(t.v);
+	free(l.v);
+	return ret;
+}
+
 /* cm_report_compliance - build the report */
 int
 cm_report_compliance(struct cm_store *st, const struct cm_config *cfg,
@@ -291,6 +389,8 @@ cm_report_compliance(struct cm_store *st, const struct cm_config *cfg,
 		ret = r->error;
 		*error_r = r->errmsg;
 	}
+	if (ret == 0)
+		ret = rhythms(r, st, lo, hi + 86400, error_r);
 	if (ret < 0)
 		goto out;
 	summarise(r);

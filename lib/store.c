@@ -4249,3 +4249,150 @@ out:
 		(void)sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
 	return ret;
 }
+
+/* ---- the update rhythm agreed with the victim ---- */
+
+/* an update sent to victim ?1: an officer's posted, victim-visible
+ * message addressed to them or to all, its notice to them sent */
+#define RHYTHM_SENT                                                     \
+	" FROM notices n JOIN messages g ON g.id = n.message_id"        \
+	" WHERE n.kind = 'update' AND n.status = 'sent'"                \
+	" AND n.victim_id = v.id AND g.author = 'officer'"              \
+	" AND g.visibility = 'victim' AND g.status = 'posted'"          \
+	" AND g.kind = 'message'"                                       \
+	" AND (g.victim_id IS NULL OR g.victim_id = v.id)"
+
+/* cm_store_victim_set_rhythm - the update rhythm agreed with a victim */
+int
+cm_store_victim_set_rhythm(struct cm_store *st, int64_t victim_id,
+			   const char *rhythm, const char **error_r)
+{
+	static const char sql[] =
+		"UPDATE victims SET update_rhythm = ?2 WHERE id = ?1";
+	sqlite3_stmt *s = NULL;
+	int ret;
+
+	need_txn(st);
+	if ((ret = local_prep(st, sql, "victim rhythm", &s, error_r)) < 0)
+		goto out;
+	bind_int(st, s, 1, victim_id);
+	bind_text(st, s, 2, rhythm);
+	ret = run_changed(st, s, "victim rhythm", error_r);
+out:
+	sqlite3_finalize(s);
+	return ret;
+}
+
+/* cm_store_victim_rhythm - the update rhythm of a victim into buf */
+int
+cm_store_victim_rhythm(struct cm_store *st, int64_t victim_id, char *buf,
+		       size_t size, const char **error_r)
+{
+	static const char sql[] =
+		"SELECT update_rhythm FROM victims WHERE id = ?1";
+	sqlite3_stmt *s = NULL;
+	int ret, rc;
+
+	if ((ret = local_prep(st, sql, "victim rhythm", &s, error_r)) < 0)
+		goto out;
+	bind_int(st, s, 1, victim_id);
+	rc = step(st, s);
+	if (rc == SQLITE_DONE) {
+		ret = set_error(st, error_r, CM_ENOENT, "no victim %lld",
+				(long long)victim_id);
+		goto out;
+	}
+	if (rc != SQLITE_ROW) {
+		ret = fail(st, rc, "victim rhythm", error_r);
+		goto out;
+	}
+	cm_strlcpy(buf, (const char *)sqlite3_column_text(s, 0), size);
+	ret = 0;
+out:
+	sqlite3_finalize(s);
+	return ret;
+}
+
+/* cm_store_rhythm_list - the victims who agreed a rhythm of updates */
+int
+cm_store_rhythm_list(struct cm_store *st,
+		     int (*fn)(const struct cm_rhythm_row *r, void *ctx),
+		     void *ctx, const char **error_r)
+{
+	static const char sql[] =
+		"SELECT v.id, v.case_id, c.ref, c.oic_id, c.status,"
+		" v.update_rhythm, v.created_at,"
+		" (SELECT max(n.updated_at)" RHYTHM_SENT "),"
+		" (SELECT max(e.at) FROM messages e WHERE e.case_id = v.case_id"
+		"  AND e.victim_id = v.id AND e.author = 'system'"
+		"  AND e.kind = 'event' AND e.body LIKE 'Update rhythm:%')"
+		" FROM victims v JOIN cases c ON c.id = v.case_id"
+		" WHERE v.update_rhythm <> 'milestones' ORDER BY v.id";
+	sqlite3_stmt *s = NULL;
+	struct rows r = { 0 };
+	struct cm_rhythm_row row;
+	size_t i;
+	int ret;
+
+	if ((ret = local_prep(st, sql, "rhythm list", &s, error_r)) < 0)
+		goto out;
+	if ((ret = fetch(st, s, "rhythm list", &r, error_r)) < 0)
+		goto out;
+	sqlite3_finalize(s);
+	s = NULL;
+	for (i = 0; i < r.nrows; i++) {
+		const struct cell *c = row_at(&r, i);
+
+		memset(&row, 0, sizeof(row));
+		row.victim_id = c[0].i;
+		row.case_id = c[1].i;
+		row.case_ref = c[2].s;
+		row.oic_id = c[3].i;
+		row.case_open = c[4].s != NULL && strcmp(c[4].s, "open") == 0;
+		row.rhythm = c[5].s;
+		row.since = c[6].i;
+		row.last_sent = c[7].i;
+		row.last_reminder = c[8].i;
+		if (fn(&row, ctx) != 0)
+			break;
+	}
+out:
+	sqlite3_finalize(s);
+	rows_free(&r);
+	return ret;
+}
+
+/* cm_store_rhythm_sent - when updates were sent to a victim */
+int
+cm_store_rhythm_sent(struct cm_store *st, int64_t victim_id, int64_t lo,
+		     int64_t hi, int (*fn)(int64_t at, void *ctx), void *ctx,
+		     const char **error_r)
+{
+	static const char sql[] =
+		"SELECT n.updated_at FROM victims v JOIN notices n"
+		" ON n.victim_id = v.id JOIN messages g ON g.id = n.message_id"
+		" WHERE v.id = ?1 AND n.kind = 'update' AND n.status = 'sent'"
+		" AND g.author = 'officer' AND g.visibility = 'victim'"
+		" AND g.status = 'posted' AND g.kind = 'message'"
+		" AND (g.victim_id IS NULL OR g.victim_id = v.id)"
+		" AND n.updated_at BETWEEN ?2 AND ?3 ORDER BY n.updated_at";
+	sqlite3_stmt *s = NULL;
+	struct rows r = { 0 };
+	size_t i;
+	int ret;
+
+	if ((ret = local_prep(st, sql, "rhythm sent", &s, error_r)) < 0)
+		goto out;
+	bind_int(st, s, 1, victim_id);
+	bind_int(st, s, 2, lo);
+	bind_int(st, s, 3, hi);
+	if ((ret = fetch(st, s, "rhythm sent", &r, error_r)) < 0)
+		goto out;
+	for (i = 0; i < r.nrows; i++)
+		if (fn(row_at(&r, i)[0].i, ctx) != 0)
+			break;
+out:
+	sqlite3_finalize(s);
+	rows_free(&r);
+	return ret;
+}

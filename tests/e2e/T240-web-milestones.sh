@@ -7,7 +7,8 @@
 # another victim's milestone, one still to come and a kind without words
 # are not, nor any on a discreet victim's page; nothing internal (the kind's name, deadline, status, who
 # recorded it) is on the page; without the words file no milestone is
-# shown, and the portal says why in its log.
+# shown, and the portal says why in its log. Registration and settings
+# ask how often the victim wants an update (the rhythm).
 . "$TOP/tests/lib.sh"
 . "$TOP/tests/e2e/sender-lib.sh"
 . "$TOP/tests/e2e/web-lib.sh"
@@ -43,8 +44,14 @@ web_start
 JAR="$W/jar"
 if web_signin "$TOK" "$JAR"; then t_report 0 "signed in"; else
 	t_report 1 "signed in"; fi
-if web_register "$JAR" "Jane Doe"; then t_report 0 "registered"; else
-	t_report 1 "registered"; fi
+REG=$(curl -s --max-time 10 -c "$JAR" -b "$JAR" "$WEB_URL/register")
+like "registration asks how often" "$REG" \
+	'<legend>How often would you like an update\?</legend>'
+like "the default: milestones only" "$REG" \
+	'<input type="radio" name="rhythm" value="milestones" checked> Only when something important happens'
+if web_register "$JAR" "Jane Doe" "&rhythm=weekly"; then
+	t_report 0 "registered, weekly"; else t_report 1 "registered, weekly"; fi
+is "the rhythm stored" "$(sql "SELECT update_rhythm FROM victims WHERE id = $VID")" weekly
 BODY=$(curl -s --max-time 10 -c "$JAR" -b "$JAR" "$WEB_URL/case")
 printf '%s\n' "$BODY" >"$W/case.html"
 like "the heading" "$BODY" "<h2>Progress so far</h2>"
@@ -58,6 +65,20 @@ unlike "not the other victim's" "$BODY" "released on bail"
 unlike "nothing internal" "$BODY" \
 	"secret_step|bailed|deadline|overdue|pending|enhanced|Milestone|milestone[^s]"
 like "the update still there" "$BODY" "We have made an arrest."
+
+# the rhythm in settings
+SET=$(curl -s --max-time 10 -c "$JAR" -b "$JAR" "$WEB_URL/settings")
+like "settings show it" "$SET" '<input type="radio" name="rhythm" value="weekly" checked> Every week'
+CS=$(csrf_of "$SET")
+CODE=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -c "$JAR" -b "$JAR" \
+	-d "csrf=$CS&channel=email&email=1&rhythm=fortnightly" "$WEB_URL/settings")
+is "settings saved" "$CODE" 303
+is "now fortnightly" "$(sql "SELECT update_rhythm FROM victims WHERE id = $VID")" fortnightly
+CODE=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -c "$JAR" -b "$JAR" \
+	-d "csrf=$CS&channel=email&email=1&rhythm=hourly" "$WEB_URL/settings")
+is "a rhythm not offered is left alone" \
+	"$CODE $(sql "SELECT update_rhythm FROM victims WHERE id = $VID")" "303 fortnightly"
+like "audited" "$(c audit list "$SL_REF" --json)" "rhythm=fortnightly"
 
 # a discreet victim's page speaks of messages only: no milestones
 ok "an update to Bob" c update "$SL_REF" --officer "$SL_OFFICER" \
