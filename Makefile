@@ -6,6 +6,7 @@
 #   make demo            the whole loop on an embedded default under ./var/demo
 #   make bench           benchmarks beside the anchor tools (ratios)
 #   make install PREFIX=/usr/local DESTDIR=   (after useradd casemail)
+#   make deb             the Debian package, in $(BUILD)/deb
 #   make clean
 
 PREFIX ?= /usr/local
@@ -171,6 +172,21 @@ install: $(PROGS)
 
 clean:
 	rm -rf build build-san var/demo var/test
+
+# deb: the Debian package (debian/), built by dpkg-buildpackage -us -uc -b
+# from a copy of the tree in $(BUILD)/deb, because dpkg-buildpackage
+# writes the .deb beside the source tree; no network is used. The
+# package lands in $(BUILD)/deb. Needs debhelper and dpkg-dev
+# (sh scripts/deps.sh --deb). docs/packaging.md describes it.
+DEB_DIR = $(BUILD)/deb
+.PHONY: deb
+deb:
+	rm -rf $(DEB_DIR)
+	mkdir -p $(DEB_DIR)/casemail
+	tar --exclude='./build*' --exclude=./.git --exclude=./var \
+		--exclude=./debian/build -cf - . | tar -xf - -C $(DEB_DIR)/casemail
+	cd $(DEB_DIR)/casemail && dpkg-buildpackage -us -uc -b
+	@ls $(DEB_DIR)/*.deb
 
 # ---- eval and fuzz (issue 4) ----------------------------------------
 #   make eval                 casemail inspect over ../shared/corpus: a table

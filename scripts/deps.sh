@@ -6,7 +6,8 @@
 # missing ones. Not root and something missing: says what, exits 1.
 # With --build, only what building casemail needs (the postmaster's
 # install, README): the compiler, pkg-config and the libraries' -dev
-# packages.
+# packages. With --deb, those and what make deb needs (debhelper,
+# dpkg-dev, lintian): tests/e2e/T620-deb.sh asks for them itself.
 set -eu
 BUILD_PKGS="build-essential pkg-config libgmime-3.0-dev libsqlite3-dev sqlite3
 libsodium-dev nettle-dev libcurl4-gnutls-dev libetpan-dev libxml2-dev libjansson-dev
@@ -16,8 +17,9 @@ libcmocka-dev postfix swaks dovecot-imapd procps jq
 chromium nginx-light wrk python3-prometheus-client"
 case "${1:-}" in
 --build) PKGS=$BUILD_PKGS ;;
+--deb) PKGS="$BUILD_PKGS debhelper dpkg-dev fakeroot lintian" ;;
 "") ;;
-*) echo "usage: deps.sh [--build]" >&2; exit 2 ;;
+*) echo "usage: deps.sh [--build | --deb]" >&2; exit 2 ;;
 esac
 
 missing=""
