@@ -48,6 +48,20 @@ int cm_trim_text(const char *text, struct cm_trim *t);
  */
 int cm_trim_html(const char *html, size_t len, struct cm_trim *t);
 
+/*
+ * cm_trim_text_subject, cm_trim_html_subject - the same, given the
+ * message's subject (may be NULL): Outlook writes a forwarded message
+ * exactly as it quotes one in a reply ("-----Original Message-----",
+ * or a From/Sent/To/Subject block), and only the subject ("FW:",
+ * "Fwd:", "WG:", "TR:"...) says it is a forward. With such a subject
+ * that block is kept and read apart as a forward, never cut as a
+ * quote. Return 0.
+ */
+int cm_trim_text_subject(const char *text, const char *subject,
+			 struct cm_trim *t);
+int cm_trim_html_subject(const char *html, size_t len, const char *subject,
+			 struct cm_trim *t);
+
 /* cm_trim_clear - free the strings of t and zero it */
 void cm_trim_clear(struct cm_trim *t);
 

@@ -21,7 +21,8 @@
  *	2. X-Failed-Recipients (Exim).
  *	3. The returned message's headers, for a notice: its one addressee
  *	   (To and Cc hold exactly one address, not its own sender, not
- *	   list mail), when the free text names no one else.
+ *	   list mail, not an address it was already delivered to by its
+ *	   Delivered-To), when the free text names no one else.
  *	4. Free text, before the copy of the returned message (the words
  *	   before a copy mark on the same line still count: HTML notices
  *	   rendered as one line): an address counts as a failed recipient
@@ -137,6 +138,9 @@ static const char *const delay_phrases[] = {
 	"delivery delayed", "will be attempted again",
 	"continue to attempt delivery", "retry delivery",
 	"temporarily deferred", "keep trying", "postponed",
+	/* Gmail: "** Message not delivered yet **", "hasn't been delivered
+	 * yet. Gmail will retry for 47 more hours." */
+	"delivered yet", "will retry for",
 };
 
 /* Sentences that say the system gave up. */
@@ -146,6 +150,29 @@ static const char *const gaveup_phrases[] = {
 	"fatal error", "will not be retried", "too long",
 	"has been removed from the mail queue", "no longer",
 };
+
+/* gaveup_line - true if lower-case line buf[0..n) says the system
+ * gave up, and not only in a condition ("You'll be notified if the
+ * delivery fails permanently", as Gmail's delay warning ends) */
+static bool
+gaveup_line(const char *buf, size_t n)
+{
+	const char *p, *q;
+	size_t i;
+
+	for (i = 0; i < CM_ARRAY_SIZE(gaveup_phrases); i++) {
+		p = memmem(buf, n, gaveup_phrases[i],
+			   strlen(gaveup_phrases[i]));
+		if (p == NULL)
+			continue;
+		/* the sentence it stands in, up to the phrase */
+		for (q = p; q > buf && q[-1] != '.'; q--)
+			;
+		if (memmem(q, (size_t)(p - q), "if ", 3) == NULL)
+			return true;
+	}
+	return false;
+}
 
 /* Lines after which the returned message follows. */
 static const char *const copy_marks[] = {
@@ -710,17 +737,21 @@ static bool in_words(const char *list, const char *a, size_t n);
  * mail (List-Id, List-Post, X-BeenThere, Precedence list or bulk: RFC
  * 2369, 2919) is addressed to the list, not to the member whose server
  * refused it; that guard was written from the Mailman bounces of
- * flufl.bounce.
+ * flufl.bounce. An addressee the returned message names in its own
+ * Delivered-To or X-Original-To was reached already: it passed the
+ * message on (a list, an alias, a forward) and is not the failure.
  */
 static bool
 returned_rcpt(const char *hdrs, char *out, size_t cap)
 {
+	struct cm_buf dlv;
 	struct span s;
 	char *buf = cm_xmalloc(MAX_LINE + 1);
-	size_t pos = 0, len, n, k, ab, ae, found = 0;
-	bool take = false, self;
-	char *snd, *low;
+	size_t pos = 0, len, n, k, ab, ae, found = 0, nd = 0;
+	bool take = false, self, delivered;
+	char *snd, *low, *dl;
 
+	cm_buf_init(&dlv, 64 * 1024);
 	len = hdrs != NULL ? strlen(hdrs) : 0;
 	if (len > MAX_SCAN)
 		len = MAX_SCAN;
@@ -737,6 +768,16 @@ returned_rcpt(const char *hdrs, char *out, size_t cap)
 			found = 2;
 			break;
 		}
+		/* Delivered-To and X-Original-To name an address the
+		 * message was already delivered to (Postfix, qmail,
+		 * Exim): a list or forwarding address that passed it
+		 * on, never the one that refused it */
+		if ((strncmp(buf, "delivered-to:", 13) == 0 ||
+		     strncmp(buf, "x-original-to:", 14) == 0) &&
+		    find_addr(buf, n, 0, &ab, &ae) && nd++ < MAX_HDR_ADDRS) {
+			(void)cm_buf_append(&dlv, buf + ab, ae - ab);
+			(void)cm_buf_putc(&dlv, ' ');
+		}
 		if (buf[0] != ' ' && buf[0] != '\t')
 			take = strncmp(buf, "to:", 3) == 0 ||
 			       strncmp(buf, "cc:", 3) == 0;
@@ -748,15 +789,21 @@ returned_rcpt(const char *hdrs, char *out, size_t cap)
 		}
 	}
 	free(buf);
-	if (found != 1 || out[0] == '\0')
+	dl = cm_buf_steal(&dlv);
+	cm_buf_free(&dlv);
+	if (found != 1 || out[0] == '\0') {
+		free(dl);
 		return false;
+	}
 	/* a message its sender addressed to himself names no one else */
 	snd = hdr_addrs(hdrs, true);
 	low = cm_str_lower(cm_xstrdup(out));
 	self = in_words(snd, low, strlen(low));
+	delivered = dl != NULL && in_words(dl, low, strlen(low));
 	free(low);
 	free(snd);
-	return !self;
+	free(dl);
+	return !self && !delivered;
 }
 
 /* in_list - true if lower-case address a[0..n) is a word of list */
@@ -904,8 +951,7 @@ scan_text(const char *text, const char *senders, struct cm_bounce *b,
 		if (cm_mem_has_any(buf, n, delay_phrases,
 				   CM_ARRAY_SIZE(delay_phrases)))
 			ft->delay = true;
-		if (cm_mem_has_any(buf, n, gaveup_phrases,
-				   CM_ARRAY_SIZE(gaveup_phrases)))
+		if (gaveup_line(buf, n))
 			ft->gaveup = true;
 		if (colon && ft->domain != NULL && !is_blank(s) &&
 		    (bl = bare_local(s, &bo)) > 0 &&

@@ -8,8 +8,9 @@
  * DESCRIPTION
  *	The one path from raw bytes to facts, shared by casemail-mda and
  *	`casemail inspect`: cm_mime_parse (limits enforced before GMime),
- *	trimming (cm_trim_html on the HTML structure when the body came
- *	from an HTML part, else cm_trim_text), cm_bounce_parse and
+ *	trimming (cm_trim_html_subject on the HTML structure when the body
+ *	came from an HTML part, else cm_trim_text_subject; the subject
+ *	tells an Outlook forward from a reply), cm_bounce_parse and
  *	cm_classify.
  *
  * DIAGNOSTICS
@@ -40,11 +41,14 @@ cm_inspect_parse(const char *data, size_t len,
 	in = cm_xcalloc(1, sizeof(*in));
 	in->msg = m;
 	m = NULL;
+	/* the subject says whether an Outlook block is a forward */
 	if (in->msg->body_from_html && in->msg->body_html != NULL)
-		(void)cm_trim_html(in->msg->body_html,
-				   strlen(in->msg->body_html), &in->trim);
+		(void)cm_trim_html_subject(in->msg->body_html,
+					   strlen(in->msg->body_html),
+					   in->msg->subject, &in->trim);
 	else
-		(void)cm_trim_text(in->msg->body, &in->trim);
+		(void)cm_trim_text_subject(in->msg->body, in->msg->subject,
+					   &in->trim);
 	(void)cm_bounce_parse(in->msg, &in->bounce);
 	in->kind = cm_classify(in->msg, &in->bounce, env_sender,
 			       &in->kind_why);

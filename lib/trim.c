@@ -55,10 +55,18 @@
  *	line and what follows when that is at most SIG_MAX_LINES non-blank
  *	lines, or a mobile client's line near the end ("Sent from my
  *	iPhone", "Get Outlook for Android", "Envoyé de mon iPhone", "Von
- *	meinem iPhone gesendet"...), or a last line "-Name", or a
- *	complimentary close alone on its line ("Regards,", "Kind
- *	regards,"...) followed by one to CLOSE_LINES short lines (name,
- *	title) and nothing else.
+ *	meinem iPhone gesendet"...), or a last line "-Name", or a sign-off:
+ *	a complimentary close alone on its line ("Kind regards,", "Mit
+ *	freundlichen Grüßen", "Cordialement"...), then a line that reads
+ *	as a name (capitalised words only), then at most SIGNOFF_EXTRA
+ *	short lines (title, telephone) and nothing else.
+ *
+ *	A quote header may also have no verb at all: a date or time, then
+ *	the writer's address in angle brackets, then at most ATTR_WORDS
+ *	words and the colon (Gmail in Russian and other locales, Yandex,
+ *	Mail.ru, Apple Mail's translations). A '>' block with none of the
+ *	writer's lines below it, right above the cut, goes with the cut
+ *	(a bottom-posted reply above a mailing list's footer).
  *
  *	A forwarded message (Gmail's "---------- Forwarded message
  *	---------", Apple Mail's "Begin forwarded message:", Thunderbird's
@@ -67,7 +75,11 @@
  *	and its header lines (From, Date/Sent, Subject, To in any of the
  *	known languages) and its text are read apart into the fwd_ fields;
  *	only the writer's lines above it may end with a signature. An HTML
- *	forward inside Gmail's quote block is read the same way.
+ *	forward inside Gmail's quote block is read the same way. Outlook
+ *	writes a forward exactly as it quotes a reply ("-----Original
+ *	Message-----", a From/Sent/To/Subject block): given the subject
+ *	(cm_trim_text_subject), a "FW:"/"Fwd:"/"WG:"/"TR:"... subject makes
+ *	that block a forward too.
  *
  *	Rules written while looking at one of the public test corpora say
  *	so (cm_fit_on) so that make eval can score each corpus without
@@ -98,10 +110,13 @@
 #define OUTLOOK_WINDOW 6  /* lines after "From:" holding Sent:/Subject: */
 #define RULE_MIN 20       /* underscores in a separator line */
 #define MOBILE_TAIL 4     /* non-blank last lines a mobile line may lead */
-#define CLOSE_LINES 3     /* short lines after a "Regards," close */
 #define LABEL_MAX 32      /* bytes of a field label ("Gesendet") */
 #define FIELD_LINES 8     /* field lines of a quoted header block */
 #define FWD_VALUE 300     /* bytes kept of a forwarded header value */
+#define NAME_MAX 40       /* bytes of a name line after a close */
+#define SIGNOFF_EXTRA 2   /* lines after the name in a sign-off */
+#define ATTR_WORDS 3      /* words between an attribution's address and
+			     its colon */
 
 /* One line of the normalised text: s[off .. off+len). */
 struct line {
@@ -133,6 +148,9 @@ static const char *const verbs[] = {
 	"kirjutas", "ra\xc5\xa1\xc4\x97", "rakst\xc4\xabja", "a scris",
 	"\xd0\xbd\xd0\xb0\xd0\xbf\xd0\xb8\xd1\x81\xd0\xb0",
 	"viết", "skrifa\xc3\xb0i", "kirjoittaa",
+	/* Apple Mail in Dutch: "Op <date> heeft <Name> <a@b> het volgende
+	 * geschreven:" */
+	"geschreven",
 };
 
 /* Labels of an Outlook header block, by role (lower case). */
@@ -402,6 +420,49 @@ has_time(const char *p, size_t n)
 	return false;
 }
 
+/*
+ * addr_attribution - true if buf[0..n) (lower case, joined, ending in
+ * ':') is an attribution that names the writer of the quote by a date
+ * or time and then an address in angle brackets, with at most
+ * ATTR_WORDS words between the closing '>' and the colon. Clients that
+ * write no "wrote" verb, or one in a language not listed, all put the
+ * address last: Gmail in Russian and other locales ("ср, 30 апр. 2025
+ * г. в 15:19, Name <a@b>:"), Gmail's older locale format
+ * ("2014-10-17 11:28 GMT+03:00 Name <a@b>:"), Yandex ("30.09.2017,
+ * 18:30, \"Name\" <a@b>:"), Mail.ru ("Thu, 26 Jun 2014 14:00:51 +0400
+ * от Name <a@b>:"), Apple Mail ("On 11-Apr-2011, at 6:54 PM, Name
+ * <a@b> wrote:") and its translations ("... <a@b> het volgende
+ * geschreven:").
+ */
+static bool
+addr_attribution(const char *buf, size_t n)
+{
+	const char *gt, *lt, *at;
+	size_t k, words = 0;
+
+	if (n < 10 || n > 250 || !colon_end(buf, n))
+		return false;
+	gt = memrchr(buf, '>', n);
+	if (gt == NULL || gt == buf)
+		return false;
+	lt = memrchr(buf, '<', (size_t)(gt - buf));
+	if (lt == NULL || lt == buf)
+		return false;
+	at = memchr(lt, '@', (size_t)(gt - lt));
+	/* a client that wraps the line may break it right after '<' */
+	while (lt + 1 < gt && lt[1] == ' ')
+		lt++;
+	if (at == NULL || memchr(lt + 1, ' ', (size_t)(at - lt)) != NULL ||
+	    !has_time(buf, (size_t)(lt - buf)))
+		return false;
+	/* words between the address and the colon ("wrote", "sent",
+	 * "het volgende geschreven", "a écrit :" with its lone colon) */
+	for (k = (size_t)(gt - buf) + 1; k < n; k++)
+		if (buf[k] != ' ' && buf[k - 1] == ' ')
+			words++;
+	return words <= ATTR_WORDS;
+}
+
 /* header_text - true if buf[0..n) (lower case, joined) is a quote
  * header */
 static bool
@@ -412,6 +473,8 @@ header_text(const char *buf, size_t n)
 	if (!has_digit(buf, n) && memchr(buf, '@', n) == NULL)
 		return false;
 	if (cm_mem_has_any(buf, n, verbs, CM_ARRAY_SIZE(verbs)))
+		return true;
+	if (addr_attribution(buf, n))
 		return true;
 	/* "2014-03-20 8:48 GMT+01:00 Name <a@b.example>:", as the talon
 	 * and crisp test mail has it */
@@ -960,12 +1023,13 @@ date_block(const struct text *t, size_t i)
  * *fwd_r is its first line (its title), or t->n.
  */
 static size_t
-find_cut(const struct text *t, unsigned char *kind, size_t *fwd_r)
+find_cut(const struct text *t, unsigned char *kind, bool fwd_subject,
+	 size_t *fwd_r)
 {
-	size_t i, j, h, e, q, cut = t->n;
+	size_t i, j, h, e, q, end = t->n, cut;
 
 	*fwd_r = t->n;
-	for (i = 0; i < t->n; i++) {
+	for (i = 0; i < t->n && end == t->n; i++) {
 		if (is_quote(t, i)) {
 			i = quote_end(t, i) - 1;
 			continue;
@@ -987,14 +1051,30 @@ find_cut(const struct text *t, unsigned char *kind, size_t *fwd_r)
 				i = q - 1;
 				continue;
 			}
-			return i;
+			end = i;
+			break;
 		}
 		if (separator(t, i) || outlook_block(t, i) ||
-		    date_block(t, i) || field_block(t, i))
-			return i;
+		    date_block(t, i) || field_block(t, i)) {
+			if (fwd_subject) {
+				/* Outlook forwards as it replies: only the
+				 * subject said this is a forward */
+				*fwd_r = i;
+				return t->n;
+			}
+			end = i;
+			break;
+		}
 	}
-	/* the trailing block of quote and blank lines */
-	i = t->n;
+	/*
+	 * the trailing block of quote and blank lines, at the end of the
+	 * text or right above the cut: a '>' block with none of the
+	 * writer's lines below it answers nothing (a bottom-posted reply
+	 * that ends with the rest of the quote, above a mailing list's
+	 * footer or an older message)
+	 */
+	cut = end;
+	i = end;
 	while (i > 0 && (blank(t, i - 1) || is_quote(t, i - 1) ||
 			 kind[i - 1] == K_QUOTE || wrapped(t, i - 1))) {
 		i--;
@@ -1049,34 +1129,6 @@ dash_name(const struct text *t, size_t i)
 	return words <= 3;
 }
 
-/* closing - true if line i is a complimentary close alone
- * ("Regards,", "Best regards," "Kind regards,"), from the crisp test
- * mail (fitted on it) */
-static bool
-closing(const struct text *t, size_t i)
-{
-	static const char *const closes[] = {
-		"regards,", "best regards,", "kind regards,", "warm regards,",
-		"with regards,", "yours sincerely,", "sincerely,",
-		"best wishes,", "mit freundlichen gr\xc3\xbc\xc3\x9f""en,",
-		"cordialement,", "saludos,", "met vriendelijke groet,",
-	};
-	char buf[64];
-	const char *p;
-	size_t n, m, k;
-
-	p = strip(t, i, &n);
-	while (n > 0 && p[n - 1] == ' ')
-		n--;
-	if (n == 0 || n >= sizeof(buf))
-		return false;
-	m = lower(p, n, buf, sizeof(buf));
-	for (k = 0; k < CM_ARRAY_SIZE(closes); k++)
-		if (m == strlen(closes[k]) && memcmp(buf, closes[k], m) == 0)
-			return true;
-	return false;
-}
-
 /* sig_delim - true if line i is "-- ", "--" or "__" */
 static bool
 sig_delim(const struct text *t, size_t i)
@@ -1097,12 +1149,117 @@ body_line(const struct text *t, const unsigned char *kind, size_t i)
 	return kind[i] == K_BODY && !blank(t, i);
 }
 
+/* Complimentary closes that end a letter before the writer's name
+ * (lower case, without the trailing comma), in the languages of the
+ * quote headers above. "Thanks" is left out: it as often opens a last
+ * sentence as it closes a letter. */
+static const char *const closes[] = {
+	"regards", "kind regards", "best regards", "warm regards",
+	"warmest regards", "with regards", "many regards", "kindest regards",
+	"yours sincerely", "sincerely", "sincerely yours",
+	"yours faithfully", "yours truly", "best wishes", "all the best",
+	"cheers", "best", "respectfully", "with best wishes",
+	"mit freundlichen gr\xc3\xbc\xc3\x9f" "en",
+	"mit freundlichen gr\xc3\xbcssen", "freundliche gr\xc3\xbc\xc3\x9f" "e",
+	"viele gr\xc3\xbc\xc3\x9f" "e", "beste gr\xc3\xbc\xc3\x9f" "e",
+	"liebe gr\xc3\xbc\xc3\x9f" "e", "cordialement", "bien cordialement",
+	"bien \xc3\xa0 vous", "sinc\xc3\xa8res salutations", "salutations",
+	"saludos", "un saludo", "atentamente", "saludos cordiales",
+	"cordiali saluti", "distinti saluti", "saluti",
+	"met vriendelijke groet", "met vriendelijke groeten",
+	"vriendelijke groet", "groeten", "med v\xc3\xa4nliga h\xc3\xa4lsningar",
+	"v\xc3\xa4nliga h\xc3\xa4lsningar", "med venlig hilsen",
+	"med vennlig hilsen", "pozdrawiam", "z powa\xc5\xbc" "aniem",
+	"atenciosamente", "cumprimentos", "s pozdravem",
+	"yst\xc3\xa4v\xc3\xa4llisin terveisin",
+};
+
+/* close_line - true if line i is a complimentary close alone on its
+ * line, with or without a comma ("Kind regards,", "Cordialement") */
+static bool
+close_line(const struct text *t, size_t i)
+{
+	char buf[64];
+	const char *p;
+	size_t n, m, k;
+
+	p = strip(t, i, &n);
+	while (n > 0 && (p[n - 1] == ',' || p[n - 1] == '.' ||
+			 p[n - 1] == '!' || p[n - 1] == ' '))
+		n--;
+	if (n == 0 || n >= sizeof(buf))
+		return false;
+	m = lower(p, n, buf, sizeof(buf));
+	for (k = 0; k < CM_ARRAY_SIZE(closes); k++)
+		if (m == strlen(closes[k]) && memcmp(buf, closes[k], m) == 0)
+			return true;
+	return false;
+}
+
+/* name_line - true if line i reads as a person's name: one to four
+ * words, each starting with a capital (or a letter outside ASCII), of
+ * letters, '-', '\'' and '.', at most NAME_MAX bytes */
+static bool
+name_line(const struct text *t, size_t i)
+{
+	const char *p;
+	size_t n, k, words = 0;
+	unsigned char c;
+
+	p = strip(t, i, &n);
+	if (n == 0 || n > NAME_MAX)
+		return false;
+	for (k = 0; k < n; k++) {
+		c = (unsigned char)p[k];
+		if (c == ' ')
+			continue;
+		if (k == 0 || p[k - 1] == ' ') {
+			if (!((c >= 'A' && c <= 'Z') || c >= 0x80) ||
+			    ++words > 4)
+				return false;
+			continue;
+		}
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      c >= 0x80 || c == '-' || c == '\'' || c == '.'))
+			return false;
+	}
+	return words > 0;
+}
+
+/*
+ * sign_off - the first line of a sign-off that ends the writer's lines
+ * before end, or end: a complimentary close alone on its line, then
+ * (blank lines allowed) a name, then at most SIGNOFF_EXTRA more short
+ * lines (a title, an organisation, a telephone number) and nothing
+ * else. That is how people end a letter in every mail client; the
+ * name must look like one, so a close followed by a sentence is left
+ * alone.
+ */
+static size_t
+sign_off(const struct text *t, const unsigned char *kind, size_t end)
+{
+	size_t i, n, first = end, lines = 0;
+
+	for (i = end; i > 0; i--) {
+		if (!body_line(t, kind, i - 1))
+			continue;
+		if (close_line(t, i - 1))
+			return lines > 0 && name_line(t, first) ? i - 1 : end;
+		(void)strip(t, i - 1, &n);
+		if (lines == SIGNOFF_EXTRA + 1 || n > NAME_MAX)
+			return end;
+		first = i - 1;
+		lines++;
+	}
+	return end;
+}
+
 /* find_sig - first line of the signature within the body lines before
  * end, or end */
 static size_t
 find_sig(const struct text *t, const unsigned char *kind, size_t end)
 {
-	size_t i, n, nb = 0, sig = end;
+	size_t i, nb = 0, sig = end;
 
 	for (i = end; i > 0; i--) {
 		if (kind[i - 1] != K_BODY)
@@ -1128,21 +1285,8 @@ find_sig(const struct text *t, const unsigned char *kind, size_t end)
 		;
 	if (i > 0 && cm_fit_on(CM_FIT_GITHUB) && dash_name(t, i - 1))
 		sig = i - 1;
-	/* a close then at most CLOSE_LINES short lines (name, title) */
-	for (i = sig, nb = 0; cm_fit_on(CM_FIT_CRISP) && i > 0 &&
-			      nb <= CLOSE_LINES; i--) {
-		if (!body_line(t, kind, i - 1))
-			continue;
-		if (closing(t, i - 1)) {
-			if (nb > 0)
-				sig = i - 1;
-			break;
-		}
-		(void)strip(t, i - 1, &n);
-		if (n > 40)
-			break;
-		nb++;
-	}
+	/* a close, a name and at most two more short lines */
+	sig = sign_off(t, kind, sig);
 	return sig;
 }
 
@@ -1205,6 +1349,17 @@ fwd_value(const char *p, size_t n)
 	return n > 0 ? cm_utf8_clean(p, n) : NULL;
 }
 
+/* fwd_role - true if p[0..n) is a From, Date, Subject or To line */
+static bool
+fwd_role(const char *p, size_t n)
+{
+	return label_at(p, n, from_labels, CM_ARRAY_SIZE(from_labels)) ||
+	       label_at(p, n, date_labels, CM_ARRAY_SIZE(date_labels)) ||
+	       label_at(p, n, subject_labels,
+			CM_ARRAY_SIZE(subject_labels)) ||
+	       label_at(p, n, to_labels, CM_ARRAY_SIZE(to_labels));
+}
+
 /* fwd_field - store the value of header line p[0..n) in the slot of tr
  * its label names (the first line of each role wins); false if the
  * line is no header line */
@@ -1248,7 +1403,13 @@ read_forward(const struct text *t, const unsigned char *kind, size_t fwd,
 
 	tr->forwarded = true;
 	tr->fwd_note = join_kinds(t, kind, 1u << K_BODY);
-	for (j = fwd + 1; j < t->n && fields < FIELD_LINES * 2; j++) {
+	/* a forward known by its subject may start with its From line
+	 * (Outlook) rather than a title */
+	p = strip(t, fwd, &n);
+	j = fwd + 1;
+	if (n <= HEADER_MAX && fwd_role(p, n))
+		j = fwd;
+	for (; j < t->n && fields < FIELD_LINES * 2; j++) {
 		p = strip(t, j, &n);
 		if (n == 0) {
 			if (fields > 0)
@@ -1265,9 +1426,46 @@ read_forward(const struct text *t, const unsigned char *kind, size_t fwd,
 	free(k2);
 }
 
-/* cm_trim_text - split text into body, quoted and signature */
-int
-cm_trim_text(const char *text, struct cm_trim *t)
+/*
+ * forward_subject - true if subject says its message is a forward: the
+ * prefix Outlook and most clients put on a forwarded message's subject
+ * ("FW:", "Fwd:", German "WG:", French "TR:", Spanish "RV:", Italian
+ * "I:", Dutch "Doorst:", Portuguese "ENC:", Swedish "VB:", Finnish
+ * "VL:", Polish "PD:"; French Outlook writes "TR :"), first on the
+ * line: "RE: FW:" is a reply to a forward. Danish and Norwegian "VS:"
+ * is left out: it is the Finnish reply prefix.
+ */
+static bool
+forward_subject(const char *subject)
+{
+	static const char *const pre[] = {
+		"fw", "fwd", "wg", "tr", "rv", "i", "doorst", "enc", "vb",
+		"vl", "pd",
+	};
+	char buf[16];
+	size_t i, n, k;
+
+	if (subject == NULL)
+		return false;
+	while (*subject == ' ' || *subject == '\t' || *subject == '[')
+		subject++;
+	n = lower(subject, strnlen(subject, sizeof(buf) - 1), buf,
+		  sizeof(buf));
+	for (i = 0; i < CM_ARRAY_SIZE(pre); i++) {
+		k = strlen(pre[i]);
+		if (n <= k || memcmp(buf, pre[i], k) != 0)
+			continue;
+		if (buf[k] == ' ')
+			k++;
+		if (k < n && buf[k] == ':')
+			return true;
+	}
+	return false;
+}
+
+/* trim_text - cm_trim_text, a forward when fwd_subject */
+static void
+trim_text(const char *text, bool fwd_subject, struct cm_trim *t)
 {
 	struct text x;
 	unsigned char *kind;
@@ -1277,7 +1475,7 @@ cm_trim_text(const char *text, struct cm_trim *t)
 	memset(&x, 0, sizeof(x));
 	split(text != NULL ? text : "", &x);
 	kind = cm_xcalloc(x.n + 1, 1);
-	cut = find_cut(&x, kind, &fwd);
+	cut = find_cut(&x, kind, fwd_subject, &fwd);
 	for (i = cut; i < x.n; i++)
 		kind[i] = K_QUOTE;
 	/* a forwarded message is kept whole; only the writer's lines above
@@ -1290,7 +1488,7 @@ cm_trim_text(const char *text, struct cm_trim *t)
 	for (i = cut; i > 0 && (blank(&x, i - 1) || kind[i - 1] != K_BODY);
 	     i--)
 		;
-	if (i > 0 && rule_line(&x, i - 1))
+	if (i > 0 && rule_line(&x, i - 1) && fwd == x.n)
 		kind[i - 1] = K_QUOTE;
 	sig = find_sig(&x, kind, cut);
 	for (i = sig; i < cut; i++)
@@ -1311,6 +1509,22 @@ cm_trim_text(const char *text, struct cm_trim *t)
 	free(kind);
 	free(x.l);
 	free(x.s);
+}
+
+/* cm_trim_text - split text into body, quoted and signature */
+int
+cm_trim_text(const char *text, struct cm_trim *t)
+{
+	trim_text(text, false, t);
+	return 0;
+}
+
+/* cm_trim_text_subject - the same, a forward by its subject too */
+int
+cm_trim_text_subject(const char *text, const char *subject,
+		     struct cm_trim *t)
+{
+	trim_text(text, forward_subject(subject), t);
 	return 0;
 }
 
@@ -1339,23 +1553,24 @@ starts_forward(const char *s)
 	return r;
 }
 
-/* cm_trim_html - cut the HTML structure, then trim the text */
-int
-cm_trim_html(const char *html, size_t len, struct cm_trim *t)
+/* trim_html - cm_trim_html, a forward when fwd_subject */
+static void
+trim_html(const char *html, size_t len, bool fwd_subject, struct cm_trim *t)
 {
 	char *reply = NULL, *quoted = NULL, *q;
 
 	cm_html_split(html, len, &reply, &quoted);
-	if (starts_forward(quoted)) {
+	if (starts_forward(quoted) ||
+	    (fwd_subject && quoted != NULL && *quoted != '\0')) {
 		/* a forwarded message is kept: read the whole text */
 		free(reply);
 		free(quoted);
 		reply = cm_html_to_text(html, len);
-		cm_trim_text(reply, t);
+		trim_text(reply, fwd_subject, t);
 		free(reply);
-		return 0;
+		return;
 	}
-	cm_trim_text(reply, t);
+	trim_text(reply, fwd_subject, t);
 	if (quoted != NULL && *quoted != '\0') {
 		if (t->quoted != NULL) {
 			q = cm_xasprintf("%s\n\n%s", t->quoted, quoted);
@@ -1371,10 +1586,26 @@ cm_trim_html(const char *html, size_t len, struct cm_trim *t)
 		cm_trim_clear(t);
 		free(reply);
 		reply = cm_html_to_text(html, len);
-		cm_trim_text(reply, t);
+		trim_text(reply, fwd_subject, t);
 	}
 	free(quoted);
 	free(reply);
+}
+
+/* cm_trim_html - cut the HTML structure, then trim the text */
+int
+cm_trim_html(const char *html, size_t len, struct cm_trim *t)
+{
+	trim_html(html, len, false, t);
+	return 0;
+}
+
+/* cm_trim_html_subject - the same, a forward by its subject too */
+int
+cm_trim_html_subject(const char *html, size_t len, const char *subject,
+		     struct cm_trim *t)
+{
+	trim_html(html, len, forward_subject(subject), t);
 	return 0;
 }
 

@@ -136,6 +136,82 @@ static const struct bcase text_cases[] = {
 	{"Delivery attempts will continue for 5 days.\nw@e.example: "
 	 "unknown user\nThis is a permanent error; I've given up.\n",
 	 "w@e.example", 1},
+	/* 14: Postfix 2.x and later, the reply folded over two lines */
+	{"This is the mail system at host mx.example.\n\nI'm sorry to have "
+	 "to inform you that your message could not\nbe delivered to one or "
+	 "more recipients. It's attached below.\n\nFor further assistance, "
+	 "please send mail to postmaster.\n\n                   The mail "
+	 "system\n\n<v@e.example>: host mx.e.example[192.0.2.1] said: 550 "
+	 "5.1.1\n    <v@e.example>: Recipient address rejected: User unknown "
+	 "in virtual\n    mailbox table (in reply to RCPT TO command)\n",
+	 "v@e.example", 1},
+	/* 15: Postfix delay warning */
+	{"This is the mail system at host mx.example.\n\n#################"
+	 "###\n# THIS IS A WARNING ONLY.  YOU DO NOT NEED TO RESEND YOUR "
+	 "MESSAGE. #\n####################\n\nYour message could not be "
+	 "delivered for more than 4 hour(s).\nIt will be retried until it "
+	 "is 5 day(s) old.\n\n<v@e.example>: connect to mx.e.example"
+	 "[192.0.2.1]:25: Connection timed out\n", "v@e.example", 0},
+	/* 16: Exim 4, the remote reply naming the address again */
+	{"This message was created automatically by mail delivery software."
+	 "\n\nA message that you sent could not be delivered to one or more "
+	 "of its\nrecipients. This is a permanent error. The following "
+	 "address(es) failed:\n\n  v@e.example\n    host mx.e.example "
+	 "[192.0.2.1]\n    SMTP error from remote mail server after RCPT "
+	 "TO:<v@e.example>:\n    550 5.1.1 User unknown\n",
+	 "v@e.example", 1},
+	/* 17: qmail with the remote host's reply */
+	{"Hi. This is the qmail-send program at mx.example.\nI'm afraid I "
+	 "wasn't able to deliver your message to the following addresses.\n"
+	 "This is a permanent error; I've given up. Sorry it didn't work "
+	 "out.\n\n<v@e.example>:\n192.0.2.1 does not like recipient.\n"
+	 "Remote host said: 550 5.1.1 <v@e.example>... User unknown\n"
+	 "Giving up on 192.0.2.1.\n", "v@e.example", 1},
+	/* 18: Sendmail with its session transcript */
+	{"The original message was received at Mon, 3 Mar 2025 10:15:00 GMT"
+	 "\nfrom host.example [192.0.2.2]\n\n   ----- The following "
+	 "addresses had permanent fatal errors -----\n<v@e.example>\n    "
+	 "(reason: 550 5.1.1 <v@e.example>... User unknown)\n\n   ----- "
+	 "Transcript of session follows -----\n... while talking to "
+	 "mx.e.example.:\n>>> RCPT To:<v@e.example>\n<<< 550 5.1.1 "
+	 "<v@e.example>... User unknown\n", "v@e.example", 1},
+	/* 19: Exchange 2010 and later */
+	{"Delivery has failed to these recipients or groups:\n\nVictim "
+	 "(v@e.example)\nThe e-mail address you entered couldn't be found. "
+	 "Please check the recipient's e-mail address and try to resend the "
+	 "message.\n\nDiagnostic information for administrators:\n\n"
+	 "Generating server: mx.example\n\nv@e.example\n#550 5.1.1 "
+	 "RESOLVER.ADR.RecipNotFound; not found ##\n", "v@e.example", 1},
+	/* 20: Office 365 */
+	{"Your message to v@e.example couldn't be delivered.\nv wasn't found "
+	 "at e.example.\n\nAction Required\nUnknown To address\n",
+	 "v@e.example", 1},
+	/* 21: Gmail */
+	{"** Address not found **\n\nYour message wasn't delivered to "
+	 "v@e.example because the address couldn't be found, or is unable "
+	 "to receive mail.\n\nLearn more here: https://support.google.com/"
+	 "mail/?p=NoSuchUser\n\nThe response was:\n\n550 5.1.1 The email "
+	 "account that you tried to reach does not exist.\n",
+	 "v@e.example", 1},
+	/* 22: Gmail before 2015 */
+	{"Delivery to the following recipient failed permanently:\n\n     "
+	 "v@e.example\n\nTechnical details of permanent failure:\nGoogle "
+	 "tried to deliver your message, but it was rejected by the server "
+	 "for the recipient domain e.example by mx.e.example. "
+	 "[192.0.2.1].\n", "v@e.example", 1},
+	/* 23: Gmail delay */
+	{"** Message not delivered yet **\n\nYour message to v@e.example "
+	 "hasn't been delivered yet. Gmail will retry for 47 more hours. "
+	 "You'll be notified if the delivery fails permanently.\n",
+	 "v@e.example", 0},
+	/* 24: Yahoo */
+	{"Sorry, we were unable to deliver your message to the following "
+	 "address.\n\n<v@e.example>:\nRemote host said: 550 5.1.1 "
+	 "<v@e.example>... User unknown [RCPT_TO]\n", "v@e.example", 1},
+	/* 25: AOL */
+	{"Your mail to the following recipients could not be delivered "
+	 "because they are not accepting mail from s@l.example:\n\t"
+	 "v@e.example\n", "v@e.example", 1},
 };
 
 /* One whole message (the fields mime fills) and its reading. */
@@ -220,6 +296,41 @@ static const struct mcase msg_cases[] = {
 	 "This is the mail system. Your message could not be delivered.\n",
 	 "From: a@l.example\nTo: list@l.example\nList-Id: <list.l.example>\n",
 	 1, 0, ""},
+	/* 12: ... nor an address the returned message was delivered to
+	 * already (its Delivered-To: a list or forward passed it on) */
+	{"MAILER-DAEMON@mx.example", "Mail Delivery System",
+	 "list-bounces@l.example", "", "Undelivered Mail Returned to Sender",
+	 "This is the mail system. Your message could not be delivered.\n",
+	 "Delivered-To: list@l.example\nFrom: a@l.example\n"
+	 "To: list@l.example\n", 1, 0, ""},
+	/* 13: a Gmail notice as a whole message */
+	{"mailer-daemon@googlemail.com", "Mail Delivery Subsystem",
+	 "me@l.example", "", "Delivery Status Notification (Failure)",
+	 "** Address not found **\n\nYour message wasn't delivered to "
+	 "v@e.example because the address couldn't be found, or is unable "
+	 "to receive mail.\n", NULL, 1, 0, "v@e.example"},
+	/* 14: a Gmail delay warning */
+	{"mailer-daemon@googlemail.com", "Mail Delivery Subsystem",
+	 "me@l.example", "", "Delivery Status Notification (Delay)",
+	 "** Message not delivered yet **\n\nYour message to v@e.example "
+	 "hasn't been delivered yet. Gmail will retry for 47 more hours. "
+	 "You'll be notified if the delivery fails permanently.\n", NULL, 0,
+	 1, "v@e.example"},
+	/* 15: an Exchange NDR as a whole message */
+	{"postmaster@ex.example", "Microsoft Outlook", "me@l.example", "",
+	 "Undeliverable: case update",
+	 "Delivery has failed to these recipients or groups:\n\nVictim "
+	 "(v@e.example)\nThe e-mail address you entered couldn't be found."
+	 "\n\nDiagnostic information for administrators:\n\nv@e.example\n"
+	 "#550 5.1.1 RESOLVER.ADR.RecipNotFound; not found ##\n", NULL, 1, 0,
+	 "v@e.example"},
+	/* 16: a victim who writes that a message could not be delivered
+	 * and names an address is still a person's reply */
+	{"victim@e.example", "A Victim", "reply+k@cases.example", NULL,
+	 "Re: your case",
+	 "Your email to my husband could not be delivered, his address is "
+	 "now\nhusband@e.example\nUser unknown, it said.\n", NULL, 0, 0,
+	 ""},
 };
 
 /* check - the recipients of b are addrs, first permanence as given */

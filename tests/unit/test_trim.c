@@ -8,7 +8,8 @@
  *	and interleaved quotes, signatures, mobile signatures, the
  *	never-empty rule and CRLF input; header blocks known by their
  *	shape in any language, delimiter lines, forwarded messages read
- *	apart. Then a linear-time check.
+ *	apart, attributions without a verb, sign-offs, Outlook forwards
+ *	known by their subject. Then a linear-time check.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -242,6 +243,49 @@ static const struct tcase cases[] = {
 	 "From: Bob <bob@scam.example>\nSubject: Pay\n\nPay now.\n",
 	 "See below.\n\nBegin forwarded message:\n\nFrom: Bob <bob@scam."
 	 "example>\nSubject: Pay\n\nPay now.", 0, 1},
+	/* 60: Gmail in Russian writes no verb: date, name, address, ':' */
+	{"\xd0\x94\xd0\xb0.\n\n\xd1\x81\xd1\x80, 30 \xd0\xb0\xd0\xbf"
+	 "\xd1\x80. 2025 \xd0\xb3. \xd0\xb2 15:19, PC Jones <reply+k@cases."
+	 "example>:\n\n> old\n", "\xd0\x94\xd0\xb0.", 1, 0},
+	/* 61: Yandex: "date, time, "Name" <a@b>:" above unquoted text */
+	{"Yes.\n\n30.09.2017, 18:30, \"PC Jones\" <reply+k@cases.example>:"
+	 "\n\nold text\n", "Yes.", 1, 0},
+	/* 62: Gmail's older locale form, wrapped right after '<' */
+	{"Yes.\n\n2014-10-17 11:28 GMT+03:00 PC Jones <\n"
+	 "reply+k@cases.example>:\n\n> old\n", "Yes.", 1, 0},
+	/* 63: Apple Mail in Dutch ("het volgende geschreven") */
+	{"Ja.\n\nOp 17-feb.-2015, om 13:18 heeft PC Jones <reply+k@cases."
+	 "example> het volgende geschreven:\n\nold text\n", "Ja.", 1, 0},
+	/* 64: the writer's own line with a time and an address, then
+	 * more words before its colon, is no attribution */
+	{"Call me after 17:00 at <me@e.example> or on my mobile:\n"
+	 "07700 900123\n", "Call me after 17:00 at <me@e.example> or on my "
+	 "mobile:\n07700 900123", 0, 0},
+	/* 65: ... nor an address without a date or time */
+	{"Please send the form to <me@e.example>:\nI will sign it.\n",
+	 "Please send the form to <me@e.example>:\nI will sign it.", 0, 0},
+	/* 66: a bottom-posted reply whose quote ends above a mailing
+	 * list's footer: the rest of the quote goes with the footer */
+	{"Hi,\nOn Mon, 3 Mar 2025 at 10:15, A <a@e.example> wrote:\n> q\n\n"
+	 "My answer.\n\n> \n> -A\n> ____________________\n> list\n\n\n"
+	 "_______________________________________________\nlist mailing "
+	 "list\n", "Hi,\nMy answer.", 1, 0},
+	/* 67: a sign-off: a close, a name, and nothing else */
+	{"I will be in on Monday.\n\nKind regards,\n\nJane Smith\n",
+	 "I will be in on Monday.", 0, 1},
+	/* 68: ... in German, with a telephone line after the name */
+	{"Ich komme am Montag.\n\nMit freundlichen Gr\xc3\xbc\xc3\x9f" "en\n"
+	 "Anna M\xc3\xbcller\nTel. 030 1234567\n", "Ich komme am Montag.", 0,
+	 1},
+	/* 69: a close followed by a sentence is the writer's text */
+	{"He left.\n\nRegards,\nthe neighbour saw the car again.\n",
+	 "He left.\n\nRegards,\nthe neighbour saw the car again.", 0, 0},
+	/* 70: ... and so is a close followed by more than a name block */
+	{"He left.\n\nBest,\nJane\nPS one\nPS two\nPS three\n",
+	 "He left.\n\nBest,\nJane\nPS one\nPS two\nPS three", 0, 0},
+	/* 71: RFC 3676 signature delimiter */
+	{"See you then.\n-- \nJane Smith\n07700 900123\n", "See you then.",
+	 0, 1},
 };
 
 /* test_table - every row trims as expected */
@@ -337,6 +381,78 @@ test_forward(void **state)
 	cm_trim_clear(&t);
 }
 
+/* Outlook's forward: the same separator and block as its reply */
+static const char *const outlook_fwd =
+	"See what he sent.\n\n-----Original Message-----\nFrom: Bob "
+	"<bob@scam.example>\nSent: Monday, 3 March 2025 10:15\nTo: "
+	"me@example.com\nSubject: Pay\n\nPay now.\n";
+
+/* test_forward_subject - Outlook forwards are known by their subject:
+ * kept whole and read apart; a reply with the same block is cut */
+static void
+test_forward_subject(void **state)
+{
+	static const char *const subjects[] = {
+		"FW: Pay", "Fwd: Pay", "WG: Pay", "TR : Pay", "RV: Pay",
+	};
+	static const char *const block =
+		"See below.\n\nFrom: Bob <bob@scam.example>\nSent: 3 March "
+		"2025 10:15\nTo: me@example.com\nSubject: Pay\n\nPay now.\n";
+	static const char *const html =
+		"<div>See what he sent.</div><div id=\"divRplyFwdMsg\">"
+		"<b>From:</b> Bob &lt;bob@scam.example&gt;<br><b>Sent:</b> "
+		"Monday, 3 March 2025 10:15<br><b>To:</b> me@example.com<br>"
+		"<b>Subject:</b> Pay</div><div>Pay now.</div>";
+	struct cm_trim t;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < CM_ARRAY_SIZE(subjects); i++) {
+		cm_trim_text_subject(outlook_fwd, subjects[i], &t);
+		if (!t.forwarded || t.quoted != NULL) {
+			print_error("subject %zu: not read as a forward\n", i);
+			fail();
+		}
+		assert_string_equal(t.fwd_note, "See what he sent.");
+		assert_string_equal(t.fwd_from, "Bob <bob@scam.example>");
+		assert_string_equal(t.fwd_date, "Monday, 3 March 2025 10:15");
+		assert_string_equal(t.fwd_subject, "Pay");
+		assert_string_equal(t.fwd_body, "Pay now.");
+		assert_non_null(strstr(t.body, "Pay now."));
+		cm_trim_clear(&t);
+	}
+	/* the block without a separator: its From line is read too */
+	cm_trim_text_subject(block, "FW: Pay", &t);
+	assert_true(t.forwarded);
+	assert_string_equal(t.fwd_from, "Bob <bob@scam.example>");
+	assert_string_equal(t.fwd_to, "me@example.com");
+	cm_trim_clear(&t);
+	/* a reply (even to a forward), or no subject: cut as a quote */
+	cm_trim_text_subject(outlook_fwd, "RE: FW: Pay", &t);
+	assert_false(t.forwarded);
+	assert_string_equal(t.body, "See what he sent.");
+	cm_trim_clear(&t);
+	cm_trim_text_subject(outlook_fwd, NULL, &t);
+	assert_false(t.forwarded);
+	assert_non_null(t.quoted);
+	cm_trim_clear(&t);
+	/* "Fwd" inside a word or later in the subject is no prefix */
+	cm_trim_text_subject(outlook_fwd, "Iris: Pay", &t);
+	assert_false(t.forwarded);
+	cm_trim_clear(&t);
+	/* Outlook on the web's HTML forward */
+	cm_trim_html_subject(html, strlen(html), "FW: Pay", &t);
+	assert_true(t.forwarded);
+	assert_null(t.quoted);
+	assert_non_null(strstr(t.body, "Pay now."));
+	assert_string_equal(t.fwd_subject, "Pay");
+	cm_trim_clear(&t);
+	cm_trim_html_subject(html, strlen(html), "RE: Pay", &t);
+	assert_false(t.forwarded);
+	assert_string_equal(t.body, "See what he sent.");
+	cm_trim_clear(&t);
+}
+
 /* test_linear - a large hostile text trims quickly */
 static void
 test_linear(void **state)
@@ -396,6 +512,7 @@ main(void)
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_parts),
 		cmocka_unit_test(test_forward),
+		cmocka_unit_test(test_forward_subject),
 		cmocka_unit_test(test_linear),
 		cmocka_unit_test(test_long_quote),
 	};
