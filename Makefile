@@ -42,7 +42,9 @@ CFLAGS_ALL = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror $(OPT) \
 	-DCM_DATADIR='"$(DATADIR)"' $(PKG_CFLAGS) $(CFLAGS)
 LDFLAGS_ALL = $(SANLD) -Wl,--as-needed $(LDFLAGS)
 
-LIB_SRC := $(sort $(wildcard lib/*.c))
+# lib/store/ is the store, one file per concern (their names differ from
+# those in lib/, so that each member of the archive is told by its name)
+LIB_SRC := $(sort $(wildcard lib/*.c lib/store/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIBA := $(BUILD)/libcasemail.a
 
@@ -68,7 +70,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 	clean deps checksrc _check _demo
 all: $(PROGS)
 
-$(BUILD)/%.o: %.c $(wildcard include/*.h */*.h)
+$(BUILD)/%.o: %.c $(wildcard include/*.h */*.h lib/store/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -c -o $@ $<
 

@@ -3,8 +3,8 @@
 # columns, no // comments, a purpose comment at the top of every file.
 # Prints TAP, one line per rule.
 set -u
-files=$(ls include/*.h lib/*.c cli/*.c mda/*.c sender/*.c web/*.c web/*.h \
-	lmtpd/*.c lmtpd/*.h 2>/dev/null)
+files=$(ls include/*.h lib/*.c lib/store/*.c lib/store/*.h cli/*.c \
+	mda/*.c sender/*.c web/*.c web/*.h lmtpd/*.c lmtpd/*.h 2>/dev/null)
 n=0
 bad=0
 rule() { # desc output

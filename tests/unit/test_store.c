@@ -1,5 +1,5 @@
 /*
- * test_store.c - unit tests for lib/store.c
+ * test_store.c - unit tests for the store (lib/store/)
  *
  * DESCRIPTION
  *	Real SQLite files in a scratch directory: opening (fresh, missing,

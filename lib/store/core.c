@@ -1,5 +1,5 @@
 /*
- * store.c - the SQLite store: schema, migrations, prepared statements,
+ * core.c - the SQLite store: schema, migrations, prepared statements,
  * the thread, the notice queue, tokens, quarantine and the audit chain
  *
  * SYNOPSIS
