@@ -273,7 +273,9 @@ parse_raw(struct cli *c, const char *data, size_t len, struct parsed *p)
 		p->text = cm_xstrdup(p->msg->body);
 	else
 		p->text = cm_utf8_clean(data, len);
-	cm_trim_text(p->text, &p->trim);
+	/* the subject tells an Outlook forward (FW:) from a reply */
+	cm_trim_text_subject(p->text, p->msg != NULL ? p->msg->subject : NULL,
+			     &p->trim);
 }
 
 /* parsed_free - release what parse_raw made */

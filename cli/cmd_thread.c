@@ -381,7 +381,8 @@ forwarded(const struct cm_message *m, struct cm_trim *t)
 	memset(t, 0, sizeof(*t));
 	if (strcmp(m->author, "victim") != 0 || m->body == NULL)
 		return false;
-	if (cm_trim_text(m->body, t) < 0)
+	/* the subject tells an Outlook forward (FW:) from a reply */
+	if (cm_trim_text_subject(m->body, m->subject, t) < 0)
 		return false;
 	return t->forwarded;
 }

@@ -177,12 +177,14 @@ first_word(const char *name)
  * (kept whole in it), its sender, date and subject read apart for the
  * officer: evidence the victim hands over */
 static void
-set_forwarded(struct vars *vs, const char *text)
+set_forwarded(struct vars *vs, const char *text, const char *subject)
 {
 	struct cm_trim t;
 
 	memset(&t, 0, sizeof(t));
-	if (text != NULL && cm_trim_text(text, &t) == 0 && t.forwarded) {
+	/* the subject tells an Outlook forward (FW:) from a reply */
+	if (text != NULL && cm_trim_text_subject(text, subject, &t) == 0 &&
+	    t.forwarded) {
 		vars_set(vs, V_FWD, "yes");
 		vars_set(vs, V_FWD_FROM, t.fwd_from != NULL ? t.fwd_from : "?");
 		vars_set(vs, V_FWD_DATE, t.fwd_date != NULL ? t.fwd_date : "?");
@@ -247,7 +249,7 @@ fill_vars(struct sender *s, const struct job *j, struct vars *vs)
 		vars_set(vs, V_SENDER, j->sender);
 		vars_set(vs, V_PLACED, placed_words(j->placement));
 		if (strcmp(j->kind, "officer_notify") == 0)
-			set_forwarded(vs, j->text);
+			set_forwarded(vs, j->text, j->subject);
 		/* what a milestone warning, alert or digest says */
 		vars_set(vs, V_MILESTONE, j->text);
 	}

@@ -102,6 +102,7 @@ job_free(struct job *j)
 	free(j->victim_name);
 	free(j->sender);
 	free(j->placement);
+	free(j->subject);
 	free(j->victim_email);
 	free(j->victim_phone);
 	free(j->text);
@@ -400,6 +401,7 @@ prepare(struct sender *s, struct job *j, bool mint)
 			j->held = strcmp(m.status, "held") == 0;
 			j->sender = cm_xstrdup(m.sender);
 			j->placement = cm_xstrdup(m.placement);
+			j->subject = cm_xstrdup(m.subject);
 			about = m.victim_id;
 			j->about_victim = about;
 		}

@@ -97,7 +97,7 @@ struct job {
 	char *text;
 	bool held;
 	int64_t about_victim; /* its victim: the officer answers them */
-	char *sender, *placement;
+	char *sender, *placement, *subject;
 	/* made at claim time */
 	char *token; /* wiped on free */
 	int64_t expires_at;

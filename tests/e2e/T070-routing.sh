@@ -198,11 +198,34 @@ is "its sender, date and subject read apart" \
 	"$(field 17 'forwarded | "\(.from)|\(.date)|\(.subject)"')" \
 	"Mark Ex <mark@example.com>|Sat, 28 Nov 2026 at 08:12|You will regret this"
 like "and shown in the thread" "$($C thread HU-7)" "\[forwarded message from Mark Ex <mark@example.com>, date Sat, 28 Nov 2026 at 08:12, subject You will regret this\]"
+# Outlook forwards with the same block as a reply: the subject tells
+cat >"$W/fwd2.eml" <<EOF
+From: V One <v1@example.net>
+To: $RCPT
+Subject: FW: Your parcel is waiting
+Message-ID: <rt-18@example.net>
+Date: Sat, 28 Nov 2026 09:30:00 +0000
+
+The seller keeps writing to me.
+
+-----Original Message-----
+From: Quick Sales <sales@shop.example>
+Sent: 27 November 2026 18:02
+To: V One <v1@example.net>
+Subject: Your parcel is waiting
+
+Pay the release fee today or the parcel goes back.
+EOF
+ok "the victim forwards from Outlook" $MDA --sender v1@example.net --recipient "$RCPT" --queue-id Q18 <"$W/fwd2.eml"
+like "the forwarded message is kept" "$(field 18 body)" "Pay the release fee today"
+is "and read apart, by its FW: subject" "$(field 18 'forwarded | "\(.from)|\(.subject)"')" \
+	"Quick Sales <sales@shop.example>|Your parcel is waiting"
 ok "casemail-send notifies the officer of the forward" $SEND
 FWDN=$(grep -l "^The victim passes on a message" "$W"/outbox/new/* | head -1)
+# one notification waited for both: it shows the newest, the Outlook one
 like "the notification names the forwarded message" "$(cat "$FWDN" 2>/dev/null)" \
-	"From: +Mark Ex <mark@example.com>"
-like "and its subject" "$(cat "$FWDN" 2>/dev/null)" "Subject: You will regret this"
+	"From: +Quick Sales <sales@shop.example>"
+like "and its subject" "$(cat "$FWDN" 2>/dev/null)" "Subject: Your parcel is waiting"
 ok "a valid reply address from another sender" deliver 14 partner@example.com "$RCPT"
 is "is held" "$(where 14)" "thread:held:victim:message"
 ok "casemail-send notifies the officer of it" $SEND
