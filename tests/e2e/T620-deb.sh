@@ -7,7 +7,11 @@
 # and pid namespaces (unshare) where /etc, /usr and /var are overlays
 # whose changes land under the test's work directory, installs it with
 # dpkg, installs it again (postinst changes nothing), stores a delivery
-# through casemail-mda and sends a notice into the outbox, removes it
+# through casemail-mda and sends a notice into the outbox, wires the
+# system's Postfix (started in the namespaces, as T400 does) to the
+# installed casemail-mda and casemail-lmtpd by the blocks of
+# docs/postfix.md and docs/packaging.md and delivers a victim's reply
+# over SMTP through each (skipped without postfix or swaks), removes it
 # (the configuration stays) and purges it (nothing left but the user,
 # which Debian keeps). The machine itself is untouched: its /usr/bin
 # has no casemail after the test either.
