@@ -570,7 +570,7 @@ check_postfix(struct doc *d)
 	if (!found) {
 		say(d, L_FAIL, "postfix", "no transport for %s in "
 		    "transport_maps (%s): add \"%s casemail:\" (or "
-		    "casemail-lmtp:unix:private/casemail-lmtp) to the map, "
+		    "cmlmtp:unix:private/casemail-lmtp) to the map, "
 		    "then postmap it", dom, maps.data, dom);
 		goto out;
 	}
