@@ -65,6 +65,8 @@ PROGS := $(BUILD)/casemail $(BUILD)/casemail-mda \
 
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+# what only the unit tests may do to a store, kept out of libcasemail
+UNIT_HELPER := $(BUILD)/tests/unit/store_test.o
 
 .PHONY: all check check-unit check-cli check-e2e demo bench eval install \
 	clean deps checksrc _check _demo
@@ -93,11 +95,11 @@ $(BUILD)/casemail-web: $(WEB_SRC:%.c=$(BUILD)/%.o) $(LIBA)
 $(BUILD)/casemail-lmtpd: $(LMTPD_OBJ) $(LIBA)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
 
-$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIBA)
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(UNIT_HELPER) $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
 $(BUILD)/tests/test_web_%: $(BUILD)/tests/unit/test_web_%.o \
-		$(WEB_LIB_OBJ) $(LIBA)
+		$(WEB_LIB_OBJ) $(UNIT_HELPER) $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
 

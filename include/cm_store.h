@@ -568,29 +568,9 @@ int cm_store_session_end(struct cm_store *st, int64_t id, int64_t now,
 int cm_store_data_version(struct cm_store *st, int64_t *v_r,
 			  const char **error_r);
 
-/* ---- for tests only: never call these from a program ---- */
-
-/*
- * cm_store_open_at_version - cm_store_open, but migrate no further than
- * version (1..CM_STORE_VERSION); builds old files for migration tests.
- */
-int cm_store_open_at_version(const char *path,
-			     const struct cm_secret *secret,
-			     long busy_timeout_ms, int flags, int version,
-			     struct cm_store **store_r, const char **error_r);
-/*
- * cm_store_exec_for_test - run raw SQL (several statements allowed) on
- * the store's connection, bypassing every check: what an attacker with
- * the sqlite3 shell could do. 0 or CM_ERR/CM_ETEMP with *error_r.
- */
-int cm_store_exec_for_test(struct cm_store *st, const char *sql,
-			   const char **error_r);
-/*
- * cm_store_query_int_for_test - first column of the first row of sql as
- * an integer into *value_r (0 when there is no row or it is NULL).
- */
-int cm_store_query_int_for_test(struct cm_store *st, const char *sql,
-				int64_t *value_r, const char **error_r);
+/* The unit tests' own functions (opening a file at an older schema
+ * version, raw SQL on the connection) are not in the library: they are
+ * in tests/unit/store_test.h, built into the unit tests only. */
 
 /*
  * struct cm_victim_prefs - what the portal's forms change on a victim:

@@ -514,11 +514,11 @@ open_error(struct cm_store *st, const char **error_r)
 	}
 }
 
-/* open_store - cm_store_open migrating to version target */
-static int
-open_store(const char *path, const struct cm_secret *secret,
-	   long busy_timeout_ms, int flags, int target,
-	   struct cm_store **store_r, const char **error_r)
+/* store_open_at - cm_store_open migrating to version target */
+int
+store_open_at(const char *path, const struct cm_secret *secret,
+	      long busy_timeout_ms, int flags, int target,
+	      struct cm_store **store_r, const char **error_r)
 {
 	struct cm_store *st = NULL;
 	struct stat sb;
@@ -657,18 +657,8 @@ cm_store_open(const char *path, const struct cm_secret *secret,
 	      long busy_timeout_ms, int flags, struct cm_store **store_r,
 	      const char **error_r)
 {
-	return open_store(path, secret, busy_timeout_ms, flags,
-			  CM_STORE_VERSION, store_r, error_r);
-}
-
-/* cm_store_open_at_version - for tests: migrate no further than version */
-int
-cm_store_open_at_version(const char *path, const struct cm_secret *secret,
-			 long busy_timeout_ms, int flags, int version,
-			 struct cm_store **store_r, const char **error_r)
-{
-	return open_store(path, secret, busy_timeout_ms, flags, version,
-			  store_r, error_r);
+	return store_open_at(path, secret, busy_timeout_ms, flags,
+			     CM_STORE_VERSION, store_r, error_r);
 }
 
 /* cm_store_close - roll back, finalize statements, close the file */
@@ -831,42 +821,5 @@ cm_store_quick_check(struct cm_store *st, const char **error_r)
 out:
 	sqlite3_finalize(s);
 	store_rows_free(&r);
-	return ret;
-}
-
-/* ---- for tests ---- */
-
-/* cm_store_exec_for_test - raw SQL, bypassing every check */
-int
-cm_store_exec_for_test(struct cm_store *st, const char *sql,
-		       const char **error_r)
-{
-	return store_exec(st, sql, "exec", error_r);
-}
-
-/* cm_store_query_int_for_test - first column of the first row */
-int
-cm_store_query_int_for_test(struct cm_store *st, const char *sql,
-			    int64_t *value_r, const char **error_r)
-{
-	sqlite3_stmt *s = NULL;
-	int ret, rc;
-
-	*value_r = 0;
-	rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
-	if (rc != SQLITE_OK) {
-		ret = store_fail(st, rc, "query", error_r);
-		goto out;
-	}
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*value_r = sqlite3_column_int64(s, 0);
-	else if (rc != SQLITE_DONE) {
-		ret = store_fail(st, rc, "query", error_r);
-		goto out;
-	}
-	ret = 0;
-out:
-	sqlite3_finalize(s);
 	return ret;
 }

@@ -172,6 +172,15 @@ int store_exec(struct cm_store *st, const char *sql, const char *what,
 int store_read_version(struct cm_store *st, const char *what, int *v_r,
 		       const char **error_r);
 
+/* ---- opening (core.c) ---- */
+
+/* store_open_at - cm_store_open, migrating no further than version
+ * target (1..CM_STORE_VERSION): cm_store_open passes CM_STORE_VERSION,
+ * the unit tests older versions to build files for migration tests */
+int store_open_at(const char *path, const struct cm_secret *secret,
+		  long busy_timeout_ms, int flags, int target,
+		  struct cm_store **store_r, const char **error_r);
+
 /* ---- small helpers (core.c) ---- */
 
 /* store_lower_dup - lower-case copy of s (NULL gives NULL); caller

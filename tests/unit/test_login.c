@@ -25,6 +25,7 @@
 #include "cm_store.h"
 #include "cm_token.h"
 #include "cm_util.h"
+#include "store_test.h"
 
 #define TTL 3600
 #define NOW 1795875248

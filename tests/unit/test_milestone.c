@@ -21,6 +21,7 @@
 
 #include "cm_store.h"
 #include "cm_token.h"
+#include "store_test.h"
 
 #define BUSY_MS 2000
 

@@ -29,6 +29,7 @@
 #include "cm_store.h"
 #include "cm_token.h"
 #include "cm_util.h"
+#include "store_test.h"
 
 #define BUSY_MS 5000
 

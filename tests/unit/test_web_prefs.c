@@ -26,6 +26,7 @@
 #include "cm_store.h"
 #include "cm_token.h"
 #include "cm_util.h"
+#include "store_test.h"
 
 static char tmpdir[] = "/tmp/cm-test-web-prefs-XXXXXX";
 static struct cm_secret *secret;
