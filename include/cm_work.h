@@ -71,10 +71,12 @@ struct cm_post {
  * message (posted or held) queues an officer_notify notice to the
  * officer in charge, or makes the one still waiting for that officer
  * about that victim point at it (one pending notification per case,
- * officer and victim, however many messages); internal notes,
- * auto-replies, bounces and
- * events queue nothing. *message_id_r (may be NULL) gets the row id,
- * *notices_r (may be NULL) the count of notices queued.
+ * officer and victim, however many messages); a held message in an
+ * officer's name (nothing proved its sender) queues an officer_notify
+ * to the officer in charge, who approves, rejects or reports it;
+ * internal notes, auto-replies, bounces and events queue nothing.
+ * *message_id_r (may be NULL) gets the row id, *notices_r (may be NULL)
+ * the count of notices queued.
  */
 int cm_work_post(struct cm_work *w, const struct cm_post *p,
 		 int64_t *message_id_r, int *notices_r,

@@ -262,6 +262,22 @@ cm_work_post(struct cm_work *w, const struct cm_post *p,
 					   error_r);
 		if (ret < 0)
 			goto out;
+	} else if (strcmp(m.author, "officer") == 0 &&
+		   strcmp(m.status, "held") == 0 && c.oic_id != 0) {
+		/* mail in an officer's name that nothing proves: the
+		 * officer in charge learns of it (and of a forgery) */
+		ret = queue_one(w, p->case_id, 0, c.oic_id, id,
+				"officer_notify", "email", NULL, error_r);
+		if (ret < 0)
+			goto out;
+		n = 1;
+		snprintf(detail, sizeof(detail),
+			 "message=%lld kind=officer_notify officer=%lld "
+			 "held=officer", (long long)id, (long long)c.oic_id);
+		ret = cm_store_audit(w->store, w->actor, "notice.queue",
+				     c.ref, detail, error_r);
+		if (ret < 0)
+			goto out;
 	}
 	if (message_id_r != NULL)
 		*message_id_r = id;

@@ -64,6 +64,7 @@ static const char *const tpl_names[TPL_COUNT] = {
 	[TPL_FRESH] = "fresh_link",
 	[TPL_FRESH_DISCREET] = "fresh_link-discreet",
 	[TPL_OFFICER] = "officer_notify",
+	[TPL_OFFICER_HELD] = "officer_held",
 	[TPL_BOUNCE] = "bounce_alert",
 	[TPL_MS_WARNING] = "milestone_warning",
 	[TPL_MS_OVERDUE] = "milestone_overdue",
@@ -109,6 +110,10 @@ placed_words(const char *placement)
 				 "proven)" },
 		{ "released", "released from quarantine by an officer" },
 		{ "portal", "written in the portal after a login" },
+		{ "case_address", "the case address (case+ or note+) with no "
+				  "trusted DMARC/DKIM pass for the From" },
+		{ "officer_key", "an officer's key address, from another "
+				 "sender" },
 	};
 
 	for (size_t i = 0; placement != NULL && i < CM_ARRAY_SIZE(w); i++)
@@ -262,7 +267,7 @@ tpl_for(const struct job *j)
 	if (strcmp(j->channel, "sms") == 0)
 		return j->discreet ? TPL_SMS_DISCREET : TPL_SMS;
 	if (strcmp(j->kind, "officer_notify") == 0)
-		return TPL_OFFICER;
+		return j->officer_held ? TPL_OFFICER_HELD : TPL_OFFICER;
 	if (strcmp(j->kind, "bounce_alert") == 0)
 		return TPL_BOUNCE;
 	if (strcmp(j->kind, "milestone_warning") == 0)
@@ -410,7 +415,7 @@ notice_build_email(struct sender *s, const struct job *j, bool crlf,
 		reply = cm_addr_make("reply", rkey, s->cfg->mail_domain);
 		mailto = cm_xasprintf("mailto:%s?subject=unsubscribe", reply);
 	} else if (j->about_victim != 0 && j->officer_id != 0 &&
-		   strcmp(j->kind, "officer_notify") == 0) {
+		   strcmp(j->kind, "officer_notify") == 0 && !j->officer_held) {
 		/* the officer's answer goes to this one victim alone */
 		rkey = cm_addr_officer_key(s->secret, j->officer_id,
 					   j->case_id, j->about_victim);

@@ -399,6 +399,8 @@ prepare(struct sender *s, struct job *j, bool mint)
 		if (rc == 0) {
 			j->text = cm_xstrdup(m.body);
 			j->held = strcmp(m.status, "held") == 0;
+			j->officer_held = j->held &&
+					  strcmp(m.author, "officer") == 0;
 			j->sender = cm_xstrdup(m.sender);
 			j->placement = cm_xstrdup(m.placement);
 			j->subject = cm_xstrdup(m.subject);

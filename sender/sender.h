@@ -51,6 +51,7 @@ enum tpl_id {
 	TPL_FRESH,
 	TPL_FRESH_DISCREET,
 	TPL_OFFICER,
+	TPL_OFFICER_HELD,
 	TPL_BOUNCE,
 	TPL_MS_WARNING,
 	TPL_MS_OVERDUE,
@@ -96,6 +97,7 @@ struct job {
 	/* the thread message */
 	char *text;
 	bool held;
+	bool officer_held; /* held mail in an officer's name */
 	int64_t about_victim; /* its victim: the officer answers them */
 	char *sender, *placement, *subject;
 	/* made at claim time */

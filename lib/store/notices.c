@@ -115,7 +115,8 @@ cm_store_notice_coalesce(struct cm_store *st, int64_t case_id,
 			 int64_t message_id, const char **error_r)
 {
 	/* an officer_notify still waiting for the same officer about the
-	 * same victim of the case takes the newer message instead */
+	 * same victim of the case takes the newer message instead (never a
+	 * notification about held mail in an officer's name) */
 	static const char sql[] =
 		"UPDATE notices SET message_id = ?4,"
 		" updated_at = ?5 WHERE id = (SELECT n.id"
@@ -124,7 +125,8 @@ cm_store_notice_coalesce(struct cm_store *st, int64_t case_id,
 		" AND n.officer_id = ?2"
 		" AND n.kind = 'officer_notify'"
 		" AND n.status IN ('queued', 'deferred')"
-		" AND m.victim_id IS ?3 ORDER BY n.id LIMIT 1)";
+		" AND m.author = 'victim' AND m.victim_id IS ?3"
+		" ORDER BY n.id LIMIT 1)";
 	sqlite3_stmt *s = NULL;
 	int ret;
 

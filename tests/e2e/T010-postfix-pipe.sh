@@ -173,13 +173,13 @@ is "stats: quarantine_held 2" "$(stat_value quarantine_held)" 2
 is "stats: messages 4" "$(stat_value messages)" 4
 
 N=$(notices_json)
-is "a notice queued for the officer (victim reply)" \
+is "two notices for the officer (the victim's reply; the update held in their name)" \
 	"$(jqr "$N" '[notices[] | select(.kind == "officer_notify" and
-		.recipient == $o)] | length' --arg o "$OFFICER")" 1
+		.recipient == $o)] | length' --arg o "$OFFICER")" 2
 is "a notice queued for the victim (officer update)" \
 	"$(jqr "$N" '[notices[] | select(.kind == "update" and
 		.recipient == $v)] | length' --arg v "$VICTIM")" 1
-is "no notice for the note, the held or the quarantined mail" \
-	"$(jqr "$N" 'notices | length')" 2
+is "none to the victim for the note, the held or the quarantined mail" \
+	"$(jqr "$N" 'notices | length')" 3
 
 finish

@@ -79,9 +79,10 @@ field() {
 	$C thread "${3:-HU-7}" --json | jq -r --arg id "rt-$1@example.net" \
 		".messages[] | select(.message_id == \$id) | .$2"
 }
-# queued - notices in the queue
+# queued [KIND] - notices in the queue (of one kind)
 queued() {
-	$C notices --status queued --json | jq '.notices | length'
+	$C notices --status queued --json |
+		jq --arg k "${1:-}" '[.notices[] | select($k == "" or .kind == $k)] | length'
 }
 
 GOOD="mx.police.example.org; dkim=pass header.d=police.example.org"
@@ -115,8 +116,9 @@ like "is quarantined" "$(where 8)" "^quarantine:unknown case"
 ok "a malformed case reference" deliver 9 $OIC "case+HU'7@$D" "$GOOD"
 like "is quarantined" "$(where 9)" "^quarantine:malformed case reference"
 
-# --- attacks on case+ and note+: held, never posted, nothing queued ---
-Q0=$(queued)
+# --- attacks on case+ and note+: held, never posted, no victim told ---
+Q0=$(queued update)
+N0=$(queued officer_notify)
 ok "attack: forged From of an active officer to case+" \
 	deliver 30 $OIC "case+HU-7@$D"
 is "is held" "$(where 30)" "thread:held:victim:message"
@@ -137,7 +139,8 @@ is "is held" "$(where 34)" "thread:held:victim:message"
 ok "attack: dmarc=pass with no header.from" deliver 35 $OIC "case+HU-7@$D" \
 	"mx.police.example.org; dmarc=pass"
 is "is held" "$(where 35)" "thread:held:victim:message"
-is "no notice queued by any of them" "$(queued)" "$Q0"
+is "no victim is told of any of them" "$(queued update)" "$Q0"
+is "the officer in charge is told of each" "$(queued officer_notify)" "$((N0 + 6))"
 ok "held list" $C held list --json
 is "each says how it was placed" \
 	"$(printf '%s' "$OUT" | jq -r '[.held[] | select(.author == "officer") | .placement] | unique | join(",")')" \
@@ -163,6 +166,10 @@ is "the update's email notice is sent" \
 NOTICE_FILE=$(grep -l "^To: .*v1@example.net" "$W"/outbox/new/* | head -1)
 NOTICE_MID=$(sed -n 's/^Message-I[dD]: *<\(.*\)>.*/\1/p' "$NOTICE_FILE" | head -1)
 like "the notice has a Message-ID" "$NOTICE_MID" "@"
+OHELD=$(grep -l "^Subject: \[HU-7\] Held for review: mail in an officer's name" "$W"/outbox/new/* | head -1)
+like "the officer in charge is told that mail in an officer's name waits" "$OHELD" "outbox"
+like "with the commands to approve or reject it" "$(cat "$OHELD" 2>/dev/null)" "casemail held reject [0-9]+"
+unlike "and no Reply-To that would answer a victim" "$(sed -n '1,/^$/p' "$OHELD" 2>/dev/null)" "^Reply-To:"
 ok "attack: the victim's From and In-Reply-To of a notice" deliver 13 \
 	v1@example.net "info@example.org" "" "In-Reply-To: <$NOTICE_MID>"
 is "is held" "$(where 13)" "thread:held:victim:message"
@@ -267,7 +274,7 @@ ok "a proven update to case+HU-9 goes to every victim" deliver 44 $OIC "case+HU-
 is "posted to all" "$(where 44 HU-9) $(field 44 victim_id HU-9)" "thread:posted:victim:message null"
 ok "notices" $C notices --status queued --json
 is "both victims told" \
-	"$(printf '%s' "$OUT" | jq -r '[.notices[] | .recipient] | sort | join(",")')" \
+	"$(printf '%s' "$OUT" | jq -r '[.notices[] | select(.kind == "update") | .recipient] | sort | join(",")')" \
 	"ann@example.net,ann@example.net,bob@example.net"
 
 # --- bounces to bounce+KEY ---

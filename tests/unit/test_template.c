@@ -263,8 +263,8 @@ test_shipped(void **state)
 {
 	static const char *const names[] = {
 		"update", "update-discreet", "fresh_link",
-		"fresh_link-discreet", "officer_notify", "bounce_alert", "sms",
-		"sms-discreet",
+		"fresh_link-discreet", "officer_notify", "officer_held",
+		"bounce_alert", "sms", "sms-discreet",
 	};
 	struct cm_tpl_var v[CM_ARRAY_SIZE(sender_vars)];
 

@@ -261,13 +261,14 @@ test_what_queues(void **state)
 }
 
 /* first_notify - store callback: the id of the first officer_notify
- * and the message it points at */
+ * about a message from r[2] on, and the message it points at */
 static int
 first_notify(const struct cm_notice *n, void *ctx)
 {
 	int64_t *r = ctx;
 
-	if (r[0] == 0 && strcmp(n->kind, "officer_notify") == 0) {
+	if (r[0] == 0 && strcmp(n->kind, "officer_notify") == 0 &&
+	    n->message_id >= r[2]) {
 		r[0] = n->id;
 		r[1] = n->message_id;
 	}
@@ -281,7 +282,7 @@ test_conversations(void **state)
 {
 	struct cm_work w;
 	const char *err = NULL;
-	int64_t case_id, oic, va, vb, m1, m2, nt[2] = { 0, 0 };
+	int64_t case_id, oic, va, vb, m1, m2, nt[3] = { 0, 0, 0 };
 	int n;
 
 	(void)state;
@@ -307,10 +308,13 @@ test_conversations(void **state)
 	     &n);
 	assert_int_equal(n, 2);
 	assert_int_equal(count(w.store, "update", "email", vb), 1);
-	/* a held officer message queues nothing until approved */
+	/* a held officer message tells no victim until approved; the
+	 * officer in charge is told it waits (it may be a forgery) */
 	post(&w, case_id, "officer", vb, oic, "victim", "held", "message",
 	     &n);
-	assert_int_equal(n, 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(count(w.store, "update", "email", vb), 1);
+	assert_int_equal(count(w.store, "officer_notify", "email", 0), 1);
 	/* one notification per victim: A twice joins, B gets its own,
 	 * and the waiting one points at A's newest message */
 	m1 = post(&w, case_id, "victim", va, 0, "victim", "posted", "message",
@@ -319,9 +323,12 @@ test_conversations(void **state)
 	m2 = post(&w, case_id, "victim", va, 0, "victim", "posted", "message",
 		  &n);
 	assert_int_equal(n, 0);
+	/* B's message does not join the notification about the held
+	 * officer message addressed to B */
 	post(&w, case_id, "victim", vb, 0, "victim", "posted", "message", &n);
 	assert_int_equal(n, 1);
-	assert_int_equal(count(w.store, "officer_notify", "email", 0), 2);
+	assert_int_equal(count(w.store, "officer_notify", "email", 0), 3);
+	nt[2] = m1;
 	assert_int_equal(cm_store_notice_list(w.store, "queued", first_notify,
 					      nt, &err),
 			 0);
