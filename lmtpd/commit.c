@@ -346,24 +346,6 @@ wtemp(int fd, size_t i, const char *what, const char *why)
 	_exit(0);
 }
 
-/* wanchor - log the audit chain as committed, on the worker's own
- * connection (it holds no transaction now) */
-static void
-wanchor(struct mda *m)
-{
-	unsigned char head[CM_HASH_LEN];
-	char hex[2 * CM_HASH_LEN + 1];
-	const char *err = NULL;
-	int64_t count = 0;
-
-	if (cm_store_audit_anchor(m->store, &count, head, &err) < 0) {
-		cm_log_warnx("audit anchor: %s", err != NULL ? err : "?");
-		return;
-	}
-	cm_token_hex(head, sizeof(head), hex);
-	cm_log_info("audit anchor count=%lld head=%s", (long long)count, hex);
-}
-
 /*
  * worker - the resident worker: read a batch (uint32 messages; for
  * each, uint32 k, k uint32 job indexes and the message packed with k
@@ -428,7 +410,7 @@ worker(struct mda *m, long worker_msgs, int in, int out)
 		if (cm_store_commit(m->store, &err) < 0)
 			wtemp(out, last, "store: commit: ", err);
 		wreport(out, 'C', last, NULL);
-		wanchor(m);
+		mda_log_anchor(m);
 		for (uint32_t k = 0; k < count; k++) {
 			req_free(&rs[k]);
 			free(idx[k]);

@@ -112,27 +112,22 @@ mda_open_store(struct mda *m, const char **error_r)
 }
 
 /* mda_log_anchor - log the audit chain's count and head as committed,
- * through a connection of its own (never m->store, which a child made
- * by fork would inherit) */
+ * on the connection that has just committed (it holds no transaction
+ * now): no second connection per delivery */
 void
 mda_log_anchor(struct mda *m)
 {
-	struct cm_store *st = NULL;
 	unsigned char head[CM_HASH_LEN];
 	char hex[2 * CM_HASH_LEN + 1];
 	const char *err = NULL;
 	int64_t count = 0;
 
-	if (cm_store_open(m->cfg->database, m->secret, m->cfg->busy_timeout,
-			  CM_STORE_READONLY, &st, &err) < 0 ||
-	    cm_store_audit_anchor(st, &count, head, &err) < 0) {
+	if (cm_store_audit_anchor(m->store, &count, head, &err) < 0) {
 		cm_log_warnx("audit anchor: %s", err != NULL ? err : "?");
-		goto out;
+		return;
 	}
 	cm_token_hex(head, sizeof(head), hex);
 	cm_log_info("audit anchor count=%lld head=%s", (long long)count, hex);
-out:
-	cm_store_close(&st);
 }
 
 /* mda_dedupe_key - duplicate-suppression key */

@@ -145,6 +145,7 @@ worker(struct mda *m, struct mda_job *jobs, size_t first, size_t n,
 			_exit(CHILD_OK);
 		}
 		report(fd, "C %zu", last);
+		mda_log_anchor(m);
 	}
 	cm_store_close(&m->store);
 	_exit(CHILD_OK);
@@ -212,6 +213,7 @@ mda_guard_rescue(struct mda *m, struct mda_job *job, const char *why)
 	}
 	if (cm_store_commit(m->store, &err) < 0)
 		goto fail;
+	mda_log_anchor(m);
 	job->done = job->committed = true;
 	ret = 0;
 	goto out;

@@ -380,8 +380,6 @@ batch_finish(struct mda *m, struct cm_imap *imap, const struct target *t,
 		else
 			done[nd++] = (uint32_t)j->env.imap_uid;
 	}
-	if (nd + nq > 0)
-		mda_log_anchor(m);
 	rc = move_many(m, imap, t, done, nd, "message", error_r);
 	if (rc < 0 && ret == 0)
 		ret = rc;

@@ -206,11 +206,6 @@ ingest_chunk(struct mda *m, const char *dir, char **paths, size_t from,
 	}
 	if (move_done(dir, jobs, n, c) < 0)
 		ret = -1;
-	for (size_t i = 0; i < n; i++)
-		if (jobs[i].committed) {
-			mda_log_anchor(m);
-			break;
-		}
 	if (rc < 0) {
 		for (size_t i = 0; i < n; i++)
 			if (!jobs[i].committed) {

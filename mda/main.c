@@ -112,8 +112,6 @@ pipe_mode(struct mda *m, const char *sender, const char *recipient,
 	job.env.origin = "stdin";
 	mda_guard_run(m, &job, 1, 1);
 	mda_log_result(&job.env, &job.res);
-	if (job.committed)
-		mda_log_anchor(m);
 	if (job.res.status != CM_DS_OK) {
 		if (!(cm_log_flags() & CM_LOG_STDERR))
 			fprintf(stderr, "casemail-mda: %s\n", job.res.reason);

@@ -72,8 +72,8 @@ struct mda {
 /* mda_open_store - open the store if not open yet; 0 or CM_ETEMP/CM_ERR */
 int mda_open_store(struct mda *m, const char **error_r);
 /* mda_log_anchor - log "audit anchor count=N head=HEX" for the audit
- * chain as committed (after a commit of audit rows); a store that
- * cannot be read is a warning */
+ * chain as committed, right after a commit on m->store (open, no
+ * transaction); a store that cannot be read is a warning */
 void mda_log_anchor(struct mda *m);
 
 /*
