@@ -330,8 +330,10 @@ commit_write(struct web *w, const char **error_r)
 	int rc = cm_store_commit(w->st, error_r);
 
 	w->gen++;
-	if (rc == 0)
+	if (rc == 0) {
 		audit_done(w);
+		audit_anchor(w);
+	}
 	return rc;
 }
 

@@ -223,6 +223,24 @@ audit_done(struct web *w)
 	w->aq_n = 0;
 }
 
+/* audit_anchor - the chain as committed, to the log (read on the
+ * connection that has just committed) */
+void
+audit_anchor(struct web *w)
+{
+	unsigned char head[CM_HASH_LEN];
+	char hex[2 * CM_HASH_LEN + 1];
+	const char *err = NULL;
+	int64_t count = 0;
+
+	if (cm_store_audit_anchor(w->st, &count, head, &err) < 0) {
+		cm_log_warnx("audit anchor: %s", err != NULL ? err : "?");
+		return;
+	}
+	cm_token_hex(head, sizeof(head), hex);
+	cm_log_info("audit anchor count=%lld head=%s", (long long)count, hex);
+}
+
 /* audit_flush - group commit of the queued views when due */
 int
 audit_flush(struct web *w, bool force, int64_t now)
@@ -245,5 +263,6 @@ audit_flush(struct web *w, bool force, int64_t now)
 		return ret;
 	}
 	audit_done(w);
+	audit_anchor(w);
 	return 0;
 }

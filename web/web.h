@@ -251,6 +251,9 @@ void audit_view(struct web *w, const char *actor, const char *action,
 int audit_drain(struct web *w, const char **error_r);
 /* audit_done - forget the queued rows after a commit */
 void audit_done(struct web *w);
+/* audit_anchor - log "audit anchor count=N head=HEX" after a commit of
+ * audit rows, for a head kept outside the database */
+void audit_anchor(struct web *w);
 /* audit_flush - when force, or the queue is full or old: begin, drain,
  * commit. 0 or a store error (logged). */
 int audit_flush(struct web *w, bool force, int64_t now);

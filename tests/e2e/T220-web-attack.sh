@@ -178,6 +178,9 @@ is "31 made-up paths: their refusals merge into a few rows" "$r" ok
 unlike "nor in the request log" "$(cat "$W/web.log")" '1\.2\.3\.4|flood'
 like "the postmaster's log says why it was refused" "$(cat "$W/web.log")" \
 	'refused status=403 reason=origin route=other ip=127\.0\.0\.1'
+A=$(sed -n 's/.*audit anchor count=\([0-9]*\) head=\([0-9a-f]*\)$/\1:\2/p' "$W/web.log" | tail -1)
+like "the portal logs the audit anchor after its commits" "$A" '^[0-9]+:[0-9a-f]{64}$'
+ok "which the audit log matches" c audit verify --anchor "$A"
 
 # ---- slow clients ----
 # 200 connections from 127.0.0.2 send their heads a byte every half
